@@ -1,0 +1,39 @@
+# Two commands on a fresh clone: `make bench` and `make test`. Each creates .venv and installs what is
+# missing: torch 2.13.0 (the local CPU build) first, then the project pinned by constraints.txt.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
+
+.PHONY: install bench test check lock clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install torch==2.13.0
+	$(PIP) install -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+bench: $(STAMP)
+	$(BIN)/harness bench
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+check: $(STAMP)
+	$(BIN)/ruff check harness tests benchmarks suites
+	$(BIN)/ruff format --check harness tests benchmarks suites
+	$(BIN)/mypy harness
+
+# Re-resolve the pinned set after changing pyproject.toml's ranges, in a scratch venv.
+lock:
+	rm -rf /tmp/harness-lock && $(PYTHON) -m venv /tmp/harness-lock
+	/tmp/harness-lock/bin/pip install --quiet torch==2.13.0 && /tmp/harness-lock/bin/pip install --quiet -e ".[dev]"
+	{ echo "# Exact versions tested together (pip freeze of a fresh .venv, Python 3.11). Used as pip -c so a fresh"; \
+	  echo "# install resolves the same set without backtracking. Regenerate with: make lock"; \
+	  /tmp/harness-lock/bin/pip freeze | grep -v -E "^(torch==|-e |harness)"; echo "torch==2.13.0"; } > constraints.txt
+
+clean:
+	rm -rf $(VENV) .cache reports/runs reports/latest mlflow.db mlartifacts

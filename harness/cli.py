@@ -1,0 +1,167 @@
+"""The `harness` command: argument parsing and wiring only; the work happens in the other modules."""
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.errors import InputError
+from harness.yamlfile import did_you_mean
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="harness", description="Evaluate RAG, fine-tuned and hybrid systems side by side."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add_run_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--suites-dir", type=Path, default=Path("suites"), help="where suites live")
+        sub.add_argument("--systems-dir", type=Path, default=Path("systems"), help="where systems live")
+        sub.add_argument("--reports-dir", type=Path, default=Path("reports"), help="where run folders go")
+        sub.add_argument("--workers", type=int, default=2, help="threads answering and scoring (default 2)")
+        sub.add_argument("--no-cache", action="store_true", help="recompute answers and scores")
+        sub.add_argument("--no-mlflow", action="store_true", help="do not log to MLflow")
+
+    bench = commands.add_parser("bench", help="run the profile's systems on every suite (the default matrix)")
+    bench.add_argument("--profile", default="offline", help="which systems run (default: offline)")
+    bench.add_argument("--suite", action="append", default=[], help="only this suite (repeatable)")
+    bench.add_argument("--system", action="append", default=[], help="only this system (repeatable)")
+    add_run_options(bench)
+
+    run = commands.add_parser("run", help="run one system on one suite")
+    run.add_argument("--suite", required=True, help="suite name or folder")
+    run.add_argument("--system", required=True, help="system name or YAML file")
+    add_run_options(run)
+
+    suites = commands.add_parser("suites", help="suite commands")
+    suites_commands = suites.add_subparsers(dest="action", required=True, metavar="ACTION")
+    validate = suites_commands.add_parser("validate", help="load and check suites; exit 2 on the first problem")
+    validate.add_argument("names", nargs="*", help="suite names or folders (default: all)")
+    validate.add_argument("--suites-dir", type=Path, default=Path("suites"))
+
+    systems = commands.add_parser("systems", help="system commands")
+    systems_commands = systems.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = systems_commands.add_parser("validate", help="load and check system files; exit 2 on a problem")
+    check.add_argument("names", nargs="*", help="system names or YAML files (default: all)")
+    check.add_argument("--systems-dir", type=Path, default=Path("systems"))
+    return parser
+
+
+def suite_path(name: str, suites_dir: Path) -> Path:
+    path = Path(name)
+    if path.exists():
+        return path
+    candidate = suites_dir / name
+    if not candidate.exists():
+        known = [p.parent.name for p in sorted(suites_dir.glob("*/suite.yaml"))]
+        raise InputError(str(candidate), f"no such suite{did_you_mean(name, known)} (available: {', '.join(known)})")
+    return candidate
+
+
+def system_path(name: str, systems_dir: Path) -> Path:
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    candidate = systems_dir / f"{name}.yaml"
+    if not candidate.exists():
+        known = [p.stem for p in sorted(systems_dir.glob("*.yaml"))]
+        raise InputError(str(candidate), f"no such system{did_you_mean(name, known)} (available: {', '.join(known)})")
+    return candidate
+
+
+def all_suites(suites_dir: Path) -> list[Path]:
+    return sorted(path.parent for path in suites_dir.glob("*/suite.yaml"))
+
+
+def _execute(args: argparse.Namespace, suite_dirs: list[Path], system_files: list[Path]) -> int:
+    from harness.cache import Cache
+    from harness.report import comparison_table, load_report
+    from harness.runner import run
+    from harness.suite import load_suite
+    from harness.system import load_system_spec
+
+    # Validate everything before running anything: a typo in the last file should not cost a bench.
+    suites = [load_suite(path) for path in suite_dirs]
+    specs = [load_system_spec(path) for path in system_files]
+    cache = Cache(enabled=not args.no_cache)
+    bench_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    runs = []
+    for suite in suites:
+        for spec in specs:
+            report, folder = run(suite, spec, cache, args.reports_dir, workers=args.workers)
+            runs.append((report, load_report(folder)[1], folder))
+            print(f"{suite.name} × {spec.name}: {folder}", file=sys.stderr)
+    print(comparison_table([report for report, _, _ in runs]))
+    print("\n± is the half-width of the 95% bootstrap interval; * marks a metric with unscored cases (see summary.md).")
+    if not args.no_mlflow:
+        from harness.tracking import log_bench, tracking_uri
+
+        run_ids = log_bench(runs, bench_id)
+        print(f"\nMLflow ({tracking_uri()}), bench {bench_id}:")
+        for key, run_id in run_ids.items():
+            print(f"  {key}: {run_id}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from harness.system import load_system_spec
+
+    suite_dirs = [suite_path(name, args.suites_dir) for name in args.suite] or all_suites(args.suites_dir)
+    if args.system:
+        system_files = [system_path(name, args.systems_dir) for name in args.system]
+    else:
+        system_files = [
+            path for path in sorted(args.systems_dir.glob("*.yaml")) if load_system_spec(path).profile == args.profile
+        ]
+    if not suite_dirs:
+        raise InputError(str(args.suites_dir), "no suites found (expected <name>/suite.yaml)")
+    if not system_files:
+        raise InputError(str(args.systems_dir), f"no systems with profile '{args.profile}'")
+    return _execute(args, suite_dirs, system_files)
+
+
+def _run(args: argparse.Namespace) -> int:
+    return _execute(args, [suite_path(args.suite, args.suites_dir)], [system_path(args.system, args.systems_dir)])
+
+
+def _suites_validate(args: argparse.Namespace) -> int:
+    from harness.suite import load_suite
+
+    paths = [suite_path(name, args.suites_dir) for name in args.names] or all_suites(args.suites_dir)
+    for path in paths:
+        suite = load_suite(path)
+        print(f"ok  {suite.name} v{suite.version}: {len(suite.corpus)} passages, {len(suite.train)} train, {len(suite.test)} test")
+    return 0
+
+
+def _systems_validate(args: argparse.Namespace) -> int:
+    from harness.system import load_system_spec
+
+    paths = [system_path(name, args.systems_dir) for name in args.names] or sorted(args.systems_dir.glob("*.yaml"))
+    for path in paths:
+        spec = load_system_spec(path)
+        print(f"ok  {spec.name} ({spec.kind}, profile {spec.profile}): {spec.label}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handlers = {"bench": _bench, "run": _run}
+    try:
+        if args.command == "suites":
+            return _suites_validate(args)
+        if args.command == "systems":
+            return _systems_validate(args)
+        return handlers[args.command](args)
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished cases are cached; run again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

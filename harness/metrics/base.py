@@ -1,0 +1,32 @@
+"""Score and the Metric protocol: one value per (case, answer), or None with the reason why not."""
+
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.suite import Case
+from harness.system import Answer
+
+
+class Score(BaseModel):
+    """A metric's verdict on one answer. value=None means "does not apply / could not be scored"."""
+
+    model_config = ConfigDict(frozen=True)
+    value: float | None
+    reason: str = ""
+    details: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def unscored(cls, reason: str) -> "Score":
+        return cls(value=None, reason=reason)
+
+
+class Metric(Protocol):
+    """Scores one answer. `judge` names the model behind a model-graded metric ("" for lexical ones)."""
+
+    name: str
+    higher_is_better: bool
+    version: int
+    judge: str
+
+    def score(self, case: Case, answer: Answer) -> Score: ...

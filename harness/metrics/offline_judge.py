@@ -1,0 +1,63 @@
+"""Offline stand-ins for faithfulness and answer relevancy, graded by MiniLM embeddings, not an LLM.
+
+They are named `minilm_*` so that nobody mistakes them for the ragas LLM-judge metrics: a score is only
+comparable with scores from the same judge.
+"""
+
+import numpy as np
+
+from harness.metrics.base import Score
+from harness.models import minilm
+from harness.suite import Case
+from harness.system import Answer
+from harness.text import normalise, sentences
+
+JUDGE = f"offline:{minilm.MODEL_ID}"
+
+
+class MiniLMFaithfulness:
+    """Share of answer sentences supported by a context sentence (cosine >= threshold, or quoted)."""
+
+    name = "minilm_faithfulness"
+    higher_is_better = True
+    version = 1
+    judge = JUDGE
+
+    def __init__(self, threshold: float = 0.75) -> None:
+        self.threshold = threshold
+
+    def score(self, case: Case, answer: Answer) -> Score:
+        if answer.contexts is None:
+            return Score.unscored("closed-book system: no contexts to be faithful to")
+        claims = sentences(answer.text)
+        if not claims:
+            return Score.unscored("empty answer")
+        evidence = [s for passage in answer.contexts for s in sentences(passage.text)]
+        if not evidence:
+            return Score(value=0.0, reason="no passages retrieved", details={"supported": 0, "claims": len(claims)})
+        joined = normalise(" ".join(passage.text for passage in answer.contexts))
+        vectors = minilm.embed(claims + evidence)
+        best = (vectors[: len(claims)] @ vectors[len(claims) :].T).max(axis=1)
+        supported = [
+            bool(similarity >= self.threshold or normalise(claim) in joined)
+            for claim, similarity in zip(claims, best, strict=True)
+        ]
+        return Score(
+            value=sum(supported) / len(claims),
+            details={"supported": sum(supported), "claims": len(claims), "threshold": self.threshold},
+        )
+
+
+class MiniLMAnswerRelevancy:
+    """Cosine similarity of question and answer embeddings, clipped to [0, 1]."""
+
+    name = "minilm_answer_relevancy"
+    higher_is_better = True
+    version = 1
+    judge = JUDGE
+
+    def score(self, case: Case, answer: Answer) -> Score:
+        if not answer.text.strip():
+            return Score.unscored("empty answer")
+        question, reply = minilm.embed([case.question, answer.text])
+        return Score(value=float(np.clip(question @ reply, 0.0, 1.0)))

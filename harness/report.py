@@ -1,0 +1,250 @@
+"""Report: one (suite, system) run with provenance, per-case records and a summary with bootstrap CIs."""
+
+import datetime as dt
+import json
+import subprocess
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+import harness
+from harness.errors import InputError
+from harness.metrics import Metric, Score
+from harness.suite import Case, Suite
+from harness.system import Answer, SystemSpec
+
+SCHEMA_VERSION = 1
+BOOTSTRAP_SAMPLES = 2000
+
+
+class Record(BaseModel):
+    """Everything about one case in one run: what was asked, what came back, and every score."""
+
+    model_config = ConfigDict(frozen=True)
+    case_id: str
+    question: str
+    reference: str
+    gold_ids: tuple[str, ...]
+    tags: tuple[str, ...]
+    answer: str
+    contexts: list[dict[str, Any]] | None
+    latency_s: float
+    usage: dict[str, int]
+    error: str | None
+    scores: dict[str, Score]
+
+    @classmethod
+    def build(cls, case: Case, answer: Answer, scores: dict[str, Score]) -> "Record":
+        contexts = None
+        if answer.contexts is not None:
+            contexts = [passage.model_dump(mode="json") for passage in answer.contexts]
+        return cls(
+            case_id=case.id,
+            question=case.question,
+            reference=case.reference,
+            gold_ids=case.gold_ids,
+            tags=case.tags,
+            answer=answer.text,
+            contexts=contexts,
+            latency_s=answer.latency_s,
+            usage=answer.usage,
+            error=answer.error,
+            scores=scores,
+        )
+
+
+class MetricSummary(BaseModel):
+    """One metric over a run: mean with a 95% bootstrap interval, and what could not be scored and why."""
+
+    model_config = ConfigDict(frozen=True)
+    higher_is_better: bool
+    judge: str
+    mean: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n_scored: int
+    n_unscored: int
+    unscored_reasons: dict[str, int] = Field(default_factory=dict)
+
+
+class Report(BaseModel):
+    """run.json: provenance and summary of one (suite, system) run. Records live in records.jsonl."""
+
+    model_config = ConfigDict(frozen=True)
+    schema_version: int = SCHEMA_VERSION
+    run_id: str
+    created: str
+    harness_version: str
+    git: dict[str, Any]
+    suite: dict[str, Any]
+    system: dict[str, Any]
+    judges: list[str]
+    n_cases: int = 0
+    n_errors: int = 0
+    cache: dict[str, int] = Field(default_factory=dict)
+    summary: dict[str, MetricSummary] = Field(default_factory=dict)
+
+    def finish(self, records: Sequence[Record], metrics: Sequence[Metric], cache: dict[str, int]) -> "Report":
+        return self.model_copy(
+            update={
+                "n_cases": len(records),
+                "n_errors": sum(record.error is not None for record in records),
+                "cache": cache,
+                "summary": {metric.name: summarise_metric(metric, records) for metric in metrics},
+            }
+        )
+
+
+def bootstrap_ci(values: Sequence[float], seed: int = 0) -> tuple[float, float]:
+    """95% percentile bootstrap interval of the mean (fixed seed: the same data gives the same interval)."""
+    data = np.asarray(values, dtype=float)
+    if len(data) == 1:
+        return float(data[0]), float(data[0])
+    rng = np.random.default_rng(seed)
+    means = data[rng.integers(0, len(data), size=(BOOTSTRAP_SAMPLES, len(data)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def summarise_metric(metric: Metric, records: Sequence[Record]) -> MetricSummary:
+    values = [r.scores[metric.name].value for r in records if r.scores[metric.name].value is not None]
+    reasons = Counter(r.scores[metric.name].reason for r in records if r.scores[metric.name].value is None)
+    mean = low = high = None
+    if values:
+        mean = float(np.mean(values))
+        low, high = bootstrap_ci(values)
+    return MetricSummary(
+        higher_is_better=metric.higher_is_better,
+        judge=metric.judge,
+        mean=mean,
+        ci_low=low,
+        ci_high=high,
+        n_scored=len(values),
+        n_unscored=len(records) - len(values),
+        unscored_reasons=dict(reasons.most_common()),
+    )
+
+
+def git_state(cwd: Path | None = None) -> dict[str, Any]:
+    """The commit the harness ran from and whether the work tree had uncommitted changes."""
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit or "unknown", "dirty": bool(status) if status is not None else None}
+
+
+def new_report(suite: Suite, spec: SystemSpec, metrics: Sequence[Metric], reports_dir: Path) -> tuple[Report, Path]:
+    """A report with its provenance filled in, and the fresh run folder it will be saved to."""
+    now = dt.datetime.now(dt.UTC)
+    stamp = now.strftime("%Y%m%dT%H%M%S_%fZ")
+    run_id = f"{stamp}_{suite.name}_{spec.name}"
+    folder = reports_dir / "runs" / run_id
+    folder.mkdir(parents=True, exist_ok=False)
+    report = Report(
+        run_id=run_id,
+        created=now.isoformat(),
+        harness_version=harness.__version__,
+        git=git_state(),
+        suite={"name": suite.name, "version": suite.version, "hash": suite.hash, "path": suite.path, "k": suite.k},
+        system={
+            "name": spec.name,
+            "kind": spec.kind,
+            "label": spec.label,
+            "hash": spec.hash,
+            "spec": spec.model_dump(mode="json"),
+        },
+        judges=sorted({metric.judge for metric in metrics if metric.judge}),
+    )
+    return report, folder
+
+
+def save_report(report: Report, folder: Path) -> None:
+    """Write run.json and summary.md next to the records.jsonl the runner wrote."""
+    (folder / "run.json").write_text(json.dumps(report.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")
+    (folder / "summary.md").write_text(summary_markdown(report), encoding="utf-8")
+
+
+def load_report(folder: Path) -> tuple[Report, list[Record]]:
+    """Read a run folder back."""
+    run_file = folder / "run.json"
+    if not run_file.is_file():
+        raise InputError(str(folder), "not a run folder (no run.json)")
+    report = Report.model_validate_json(run_file.read_text(encoding="utf-8"))
+    lines = (folder / "records.jsonl").read_text(encoding="utf-8").splitlines()
+    return report, [Record.model_validate_json(line) for line in lines if line.strip()]
+
+
+def format_value(value: float | None, name: str = "") -> str:
+    if value is None:
+        return "n/a"
+    return f"{value * 1000:.1f} ms" if name == "latency_s" else f"{value:.3f}"
+
+
+def format_summary(name: str, summary: MetricSummary) -> str:
+    """'0.612 [0.55, 0.67]' or 'n/a (20 unscored)'; unscored cases are always shown, never hidden."""
+    if summary.mean is None:
+        return f"n/a ({summary.n_unscored} unscored)"
+    text = f"{format_value(summary.mean, name)} [{format_value(summary.ci_low, name)}, {format_value(summary.ci_high, name)}]"
+    if summary.n_unscored:
+        text += f" ({summary.n_unscored} unscored)"
+    return text
+
+
+def summary_markdown(report: Report) -> str:
+    lines = [
+        f"# {report.suite['name']} v{report.suite['version']} × {report.system['label']}",
+        "",
+        f"- kind: {report.system['kind']}; system hash {report.system['hash']}; suite hash {report.suite['hash']}",
+        f"- judges: {', '.join(report.judges) or 'none (lexical metrics only)'}",
+        f"- git: {report.git['commit']}{' (dirty)' if report.git.get('dirty') else ''}; harness {report.harness_version}",
+        f"- cases: {report.n_cases}; failed answers: {report.n_errors}",
+        "",
+        "| metric | mean [95% CI] | scored | unscored | why unscored |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, summary in report.summary.items():
+        reasons = "; ".join(f"{reason} ({count})" for reason, count in summary.unscored_reasons.items())
+        mean = "n/a" if summary.mean is None else format_value(summary.mean, name)
+        ci = "" if summary.mean is None else f" [{format_value(summary.ci_low, name)}, {format_value(summary.ci_high, name)}]"
+        lines.append(f"| {name} | {mean}{ci} | {summary.n_scored} | {summary.n_unscored} | {reasons} |")
+    return "\n".join(lines) + "\n"
+
+
+def comparison_table(reports: Sequence[Report]) -> str:
+    """Suites × systems × metrics as plain-text tables, one per suite."""
+    blocks = []
+    for suite_name in dict.fromkeys(report.suite["name"] for report in reports):
+        group = [report for report in reports if report.suite["name"] == suite_name]
+        names = list(dict.fromkeys(name for report in group for name in report.summary))
+        header = ["system", "kind", *names]
+        rows = [
+            [report.system["label"], report.system["kind"], *(_cell(report, name) for name in names)]
+            for report in group
+        ]
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+        render = lambda row: "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))  # noqa: E731
+        version = group[0].suite["version"]
+        blocks.append("\n".join([f"== {suite_name} v{version} ({group[0].n_cases} cases)", render(header), *map(render, rows)]))
+    return "\n\n".join(blocks)
+
+
+def _cell(report: Report, name: str) -> str:
+    summary = report.summary.get(name)
+    if summary is None:
+        return "-"
+    if summary.mean is None:
+        return "n/a"
+    half = ((summary.ci_high or 0.0) - (summary.ci_low or 0.0)) / 2
+    text = f"{format_value(summary.mean, name)}±{format_value(half, name).replace(' ms', '')}"
+    return text + ("*" if summary.n_unscored else "")

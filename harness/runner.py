@@ -1,0 +1,162 @@
+"""Answer every case, then score every answer; cached per case, written as each case finishes."""
+
+import json
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from tqdm import tqdm
+
+from harness.cache import Cache
+from harness.hashing import digest
+from harness.metrics import Metric, Score, build_metrics
+from harness.report import Record, Report, new_report, save_report
+from harness.suite import Case, Suite
+from harness.system import Answer, System, SystemSpec, build_system
+
+
+class Counts(NamedTuple):
+    computed: int
+    cached: int
+
+
+def system_key(spec: SystemSpec, suite: Suite) -> str:
+    """What a system's answers depend on: its spec, and the suite data it indexes or trains on."""
+    uses_corpus = spec.retriever is not None
+    uses_train = spec.finetune is not None
+    return digest([spec.hash, uses_corpus and suite.corpus_hash, uses_train and suite.train_hash])
+
+
+def metric_identity(metric: Metric) -> list[Any]:
+    """Everything a metric's verdict depends on besides the case and answer: name, version, judge, params."""
+    params = {key: value for key, value in vars(metric).items() if not key.startswith("_")}
+    return [metric.name, metric.version, metric.judge, params]
+
+
+def answer_cases(
+    suite: Suite,
+    spec: SystemSpec,
+    cache: Cache,
+    workers: int = 2,
+    batch_size: int = 8,
+    make_system: Callable[[SystemSpec, Cache], System] = build_system,
+) -> tuple[list[Answer], Counts]:
+    """One Answer per test case, in order: from the cache, or from the system (built only if needed)."""
+    base = system_key(spec, suite)
+    keys = [Cache.key("answer", base, case.hash) for case in suite.test]
+    answers: dict[str, Answer] = {}
+    for case, key in zip(suite.test, keys, strict=True):
+        stored = cache.get(key)
+        if stored is not None:
+            answers[case.id] = Answer.model_validate(stored)
+    missing = [(case, key) for case, key in zip(suite.test, keys, strict=True) if case.id not in answers]
+    if missing:
+        system = make_system(spec, cache)
+        system.prepare(suite)
+        batches = [missing[i : i + batch_size] for i in range(0, len(missing), batch_size)]
+        with (
+            ThreadPoolExecutor(max_workers=workers) as pool,
+            tqdm(total=len(missing), desc=f"answer {suite.name}/{spec.name}", disable=None, leave=False) as bar,
+        ):
+            futures = [pool.submit(_answer_batch, system, [case for case, _ in batch]) for batch in batches]
+            for future, batch in zip(futures, batches, strict=True):
+                for (case, key), answer in zip(batch, future.result(), strict=True):
+                    if answer.error is None:  # failures are retried on the next run, not cached
+                        cache.put(key, answer.model_dump(mode="json"))
+                    answers[case.id] = answer
+                bar.update(len(batch))
+    ordered = [answers[case.id] for case in suite.test]
+    return ordered, Counts(computed=len(missing), cached=len(suite.test) - len(missing))
+
+
+def _answer_batch(system: System, cases: Sequence[Case]) -> list[Answer]:
+    """Answer a batch; if it fails, answer its cases one by one so one bad case fails alone."""
+    try:
+        answers = system.answer(cases)
+        if len(answers) != len(cases):
+            raise RuntimeError(f"system returned {len(answers)} answers for {len(cases)} cases")
+        return answers
+    except Exception:
+        if len(cases) == 1:
+            return [_failed(cases[0])]
+        return [answer for case in cases for answer in _answer_batch(system, [case])]
+
+
+def _failed(case: Case) -> Answer:
+    import sys
+
+    err = sys.exc_info()[1]
+    return Answer(case_id=case.id, error=f"{type(err).__name__}: {err}"[:500])
+
+
+def score_answer(metric: Metric, case: Case, answer: Answer) -> Score:
+    if answer.error is not None:
+        return Score.unscored(f"no answer: {answer.error}")
+    try:
+        return metric.score(case, answer)
+    except Exception as err:  # a metric that breaks on one case leaves that case unscored, with why
+        return Score.unscored(f"metric failed: {type(err).__name__}: {err}"[:500])
+
+
+def run(
+    suite: Suite,
+    spec: SystemSpec,
+    cache: Cache,
+    reports_dir: Path,
+    workers: int = 2,
+    batch_size: int = 8,
+    make_system: Callable[[SystemSpec, Cache], System] = build_system,
+) -> tuple[Report, Path]:
+    """Run one (suite, system): answer, score, summarise, and save the run folder."""
+    answers, answered = answer_cases(suite, spec, cache, workers, batch_size, make_system)
+    metrics = build_metrics(suite)
+    report, folder = new_report(suite, spec, metrics, reports_dir)
+    records_path = folder / "records.jsonl"
+    write_lock = threading.Lock()
+    counts = {"computed": 0, "cached": 0}
+    records: dict[str, Record] = {}
+
+    def score_case(case: Case, answer: Answer) -> Record:
+        scores = {}
+        answer_hash = digest(answer.model_dump(mode="json"))
+        for metric in metrics:
+            key = Cache.key("score", metric_identity(metric), case.hash, answer_hash)
+            stored = cache.get(key)
+            if stored is None:
+                score = score_answer(metric, case, answer)
+                cache.put(key, score.model_dump(mode="json"))
+                counts["computed"] += 1
+            else:
+                score = Score.model_validate(stored)
+                counts["cached"] += 1
+            scores[metric.name] = score
+        record = Record.build(case, answer, scores)
+        with write_lock, records_path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record.model_dump(mode="json"), ensure_ascii=False) + "\n")
+        return record
+
+    with (
+        ThreadPoolExecutor(max_workers=workers) as pool,
+        tqdm(total=len(answers), desc=f"score {suite.name}/{spec.name}", disable=None, leave=False) as bar,
+    ):
+        futures = [pool.submit(score_case, case, answer) for case, answer in zip(suite.test, answers, strict=True)]
+        for future in as_completed(futures):
+            record = future.result()
+            records[record.case_id] = record
+            bar.update(1)
+    ordered = [records[case.id] for case in suite.test]
+    # records.jsonl was appended in completion order; rewrite it in case order now that all are in.
+    with records_path.open("w", encoding="utf-8") as handle:
+        for record in ordered:
+            handle.write(json.dumps(record.model_dump(mode="json"), ensure_ascii=False) + "\n")
+    stats = {
+        "answers_computed": answered.computed,
+        "answers_cached": answered.cached,
+        "scores_computed": counts["computed"],
+        "scores_cached": counts["cached"],
+    }
+    report = report.finish(ordered, metrics, stats)
+    save_report(report, folder)
+    return report, folder

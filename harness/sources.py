@@ -1,0 +1,90 @@
+"""Reading a suite's tables (corpus, train, test) with Hugging Face `datasets`, local or from the hub."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.errors import InputError
+
+FORMATS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+
+
+class Source(BaseModel):
+    """Where a table comes from: a local file, or `hf:<dataset id>` with split and column mapping."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    path: str = Field(description="File relative to the suite folder, or hf:<dataset id>.")
+    split: str = Field("train", description="Split to read (hub datasets; local files have one).")
+    subset: str | None = Field(None, description="Hub dataset configuration name.")
+    revision: str | None = Field(None, description="Hub dataset revision (commit or tag).")
+    columns: dict[str, str] = Field(default_factory=dict, description="Our column name -> theirs.")
+
+
+def read_rows(source: Source, base: Path) -> tuple[str, list[dict[str, Any]]]:
+    """Read every row of a table. Returns (where, rows) where `where` names it in error messages."""
+    if source.path.startswith("hf:"):
+        where = source.path
+        rows = _read_hub(source)
+    else:
+        path = base / source.path
+        where = str(path)
+        rows = _read_local(path)
+    if source.columns:
+        renamed = {theirs: ours for ours, theirs in source.columns.items()}
+        rows = [{renamed.get(key, key): value for key, value in row.items()} for row in rows]
+    return where, rows
+
+
+def _read_local(path: Path) -> list[dict[str, Any]]:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(str(path), f"unsupported file type '{path.suffix}' (use {', '.join(FORMATS)})")
+    if not path.is_file():
+        raise InputError(str(path), "file not found")
+    if fmt != "parquet":
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            line = data[: err.start].count(b"\n") + 1
+            raise InputError(f"{path}:{line}", f"not valid UTF-8 (byte 0x{data[err.start]:02x})") from None
+        if not text.strip():
+            return []
+        if fmt == "json" and path.suffix.lower() == ".jsonl":
+            _check_json_lines(path, text)
+    import datasets
+
+    datasets.disable_progress_bars()
+    try:
+        table = datasets.load_dataset(fmt, data_files=str(path), split="train")
+    except Exception as err:  # datasets wraps parser errors in several types; all mean "unreadable"
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise InputError(str(path), f"cannot be read: {reason}") from None
+    return table.to_list()
+
+
+def _check_json_lines(path: Path, text: str) -> None:
+    # datasets reports a broken line without its number; find it so the message can name the row.
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise InputError(f"{path}:{number}", f"invalid JSON: {err.msg}") from None
+        if not isinstance(row, dict):
+            raise InputError(f"{path}:{number}", "each line must be a JSON object")
+
+
+def _read_hub(source: Source) -> list[dict[str, Any]]:
+    import datasets
+
+    name = source.path.removeprefix("hf:")
+    try:
+        table = datasets.load_dataset(name, source.subset, split=source.split, revision=source.revision)
+    except Exception as err:
+        hint = " (the hub is off: export HF_HUB_OFFLINE=0 HF_DATASETS_OFFLINE=0 to download)"
+        raise InputError(source.path, f"cannot be loaded: {str(err).splitlines()[0]}{hint}") from None
+    return table.to_list()

@@ -1,0 +1,229 @@
+"""Suite, Case and Passage, and load_suite: a suite folder validated into frozen values."""
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness.errors import InputError
+from harness.hashing import digest
+from harness.sources import Source, read_rows
+from harness.yamlfile import did_you_mean, explain, read_yaml
+
+
+class Passage(BaseModel):
+    """One corpus item or chunk of one."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    text: str
+    title: str = ""
+    doc_id: str = Field("", description="The corpus item a chunk came from; gold ids refer to it.")
+    score: float | None = Field(None, description="Retrieval score, set when retrieved.")
+
+    @property
+    def source_id(self) -> str:
+        return self.doc_id or self.id
+
+
+class Case(BaseModel):
+    """One question with its reference answer and the corpus ids that support it."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    question: str
+    reference: str = ""
+    gold_ids: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    @property
+    def hash(self) -> str:
+        return digest(self.model_dump())
+
+
+class MetricPolicy(BaseModel):
+    """How the gate treats a metric: an absolute floor and a tolerated drop from the baseline."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    min: float | None = None
+    max_drop: float | None = Field(None, ge=0)
+
+
+class SuiteFile(BaseModel):
+    """The keys of suite.yaml."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str = Field(min_length=1)
+    version: int = Field(ge=1, description="Bump when cases, judge or prompts change.")
+    description: str = ""
+    corpus: str | Source
+    train: str | Source | None = None
+    test: str | Source
+    k: int = Field(5, ge=1, description="Retrieval cutoff for hit_at_k and recall_at_k.")
+    metrics: dict[str, MetricPolicy] = Field(min_length=1)
+
+
+class Suite(BaseModel):
+    """A loaded, validated suite."""
+
+    model_config = ConfigDict(frozen=True)
+    name: str
+    version: int
+    description: str
+    path: str
+    k: int
+    metrics: dict[str, MetricPolicy]
+    corpus: tuple[Passage, ...]
+    train: tuple[Case, ...]
+    test: tuple[Case, ...]
+    corpus_hash: str
+    train_hash: str
+    test_hash: str
+
+    @property
+    def hash(self) -> str:
+        return digest([self.name, self.version, self.corpus_hash, self.train_hash, self.test_hash])
+
+
+def _known_keys() -> dict[str, list[str]]:
+    keys = {"": list(SuiteFile.model_fields)}
+    for block in ("corpus", "train", "test"):
+        keys[block] = list(Source.model_fields)
+    return keys
+
+
+def load_suite(folder: Path | str) -> Suite:
+    """Load and validate `folder/suite.yaml` and its tables; raise InputError naming file and key/row."""
+    folder = Path(folder)
+    yaml_path = folder / "suite.yaml" if folder.is_dir() or not folder.suffix else folder
+    folder = yaml_path.parent
+    raw = read_yaml(yaml_path)
+    try:
+        spec = SuiteFile.model_validate(raw)
+    except ValidationError as err:
+        for block in ("corpus", "train", "test"):  # report the nested key, not the str|Source union noise
+            value = raw.get(block)
+            if isinstance(value, dict):
+                try:
+                    Source.model_validate(value)
+                except ValidationError as inner:
+                    bad = explain(yaml_path, inner, _known_keys())
+                    raise InputError(bad.where, bad.what.replace("key '", f"key '{block}.", 1)) from None
+        raise explain(yaml_path, err, _known_keys()) from None
+
+    from harness.metrics import METRICS
+
+    for name in spec.metrics:
+        if name not in METRICS:
+            hint = did_you_mean(name, list(METRICS))
+            raise InputError(str(yaml_path), f"metrics: unknown metric '{name}'{hint}")
+
+    corpus_where, corpus_rows = read_rows(_source(spec.corpus), folder)
+    corpus = _passages(corpus_where, corpus_rows)
+    known_ids = {passage.id for passage in corpus}
+    train: tuple[Case, ...] = ()
+    if spec.train is not None:
+        train = _cases(*read_rows(_source(spec.train), folder), known_ids, corpus_where)
+    test = _cases(*read_rows(_source(spec.test), folder), known_ids, corpus_where)
+    if not test:
+        raise InputError(_where(spec.test, folder), "no test cases")
+    return Suite(
+        name=spec.name,
+        version=spec.version,
+        description=spec.description,
+        path=str(folder),
+        k=spec.k,
+        metrics=spec.metrics,
+        corpus=corpus,
+        train=train,
+        test=test,
+        corpus_hash=digest([p.model_dump() for p in corpus]),
+        train_hash=digest([c.model_dump() for c in train]),
+        test_hash=digest([c.model_dump() for c in test]),
+    )
+
+
+def _source(value: str | Source) -> Source:
+    return Source(path=value) if isinstance(value, str) else value
+
+
+def _where(value: str | Source, folder: Path) -> str:
+    source = _source(value)
+    return source.path if source.path.startswith("hf:") else str(folder / source.path)
+
+
+def _require(where: str, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    present = set(rows[0]) if rows else set()
+    for column in columns:
+        if column not in present:
+            have = ", ".join(sorted(present)) or "none"
+            raise InputError(where, f"missing column '{column}' (columns present: {have})")
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _ids(value: Any) -> tuple[str, ...]:
+    """gold_ids and tags: a list, or in CSV a string separated by '|'."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split("|") if part.strip())
+    return tuple(str(item) for item in value)
+
+
+def _check_id(where: str, number: int, row_id: str, seen: dict[str, int]) -> None:
+    if not row_id:
+        raise InputError(where, f"row {number}: empty id")
+    if row_id in seen:
+        raise InputError(where, f"row {number}: duplicate id '{row_id}' (first at row {seen[row_id]})")
+    seen[row_id] = number
+
+
+def _passages(where: str, rows: list[dict[str, Any]]) -> tuple[Passage, ...]:
+    if not rows:
+        raise InputError(where, "empty corpus: no passages")
+    _require(where, rows, ("id", "text"))
+    seen: dict[str, int] = {}
+    passages = []
+    for number, row in enumerate(rows, start=1):
+        row_id = _text(row.get("id"))
+        _check_id(where, number, row_id, seen)
+        text = _text(row.get("text"))
+        if not text:
+            raise InputError(where, f"row {number} (id '{row_id}'): empty text")
+        passages.append(Passage(id=row_id, text=text, title=_text(row.get("title"))))
+    return tuple(passages)
+
+
+def _cases(
+    where: str, rows: list[dict[str, Any]], known_ids: set[str], corpus_where: str
+) -> tuple[Case, ...]:
+    if not rows:
+        return ()
+    _require(where, rows, ("id", "question", "reference"))
+    seen: dict[str, int] = {}
+    cases = []
+    for number, row in enumerate(rows, start=1):
+        row_id = _text(row.get("id"))
+        _check_id(where, number, row_id, seen)
+        question = _text(row.get("question"))
+        if not question:
+            raise InputError(where, f"row {number} (id '{row_id}'): empty question")
+        gold_ids = _ids(row.get("gold_ids"))
+        for gold in gold_ids:
+            if gold not in known_ids:
+                raise InputError(
+                    where, f"row {number} (id '{row_id}'): gold id '{gold}' is not in the corpus ({corpus_where})"
+                )
+        cases.append(
+            Case(
+                id=row_id,
+                question=question,
+                reference=_text(row.get("reference")),
+                gold_ids=gold_ids,
+                tags=_ids(row.get("tags")),
+            )
+        )
+    return tuple(cases)

@@ -1,0 +1,160 @@
+"""SystemSpec (a systems/<name>.yaml), Answer, the System protocol, and load_system."""
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness.errors import InputError
+from harness.hashing import digest
+from harness.suite import Case, Passage, Suite
+from harness.yamlfile import explain, read_yaml
+
+Kind = Literal["rag", "finetuned", "hybrid"]
+
+
+class RetrieverSpec(BaseModel):
+    """How passages are found: chunking, then BM25, dense MiniLM, or both fused by reciprocal rank."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    method: Literal["bm25", "dense", "hybrid"] = "hybrid"
+    top_k: int = Field(5, ge=0, description="Passages handed to the generator (0 retrieves nothing).")
+    chunk_size: int = Field(512, ge=32, description="Characters per chunk.")
+    chunk_overlap: int = Field(64, ge=0)
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+
+
+class GeneratorSpec(BaseModel):
+    """What writes the answer: `extractive` (the offline no-LLM reader), later `hf:...`, `gemini:...`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    model: str
+    max_sentences: int = Field(1, ge=1, description="Extractive reader: sentences per answer.")
+    lexical_weight: float = Field(0.5, ge=0, description="Extractive reader: weight of word overlap.")
+    tuned: bool = Field(False, description="The model was fine-tuned elsewhere; skip training.")
+
+
+class FinetuneSpec(BaseModel):
+    """How the harness trains on the suite's train split."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    method: str
+    epochs: int = Field(3, ge=1)
+    lr: float = Field(5e-5, gt=0)
+    batch_size: int = Field(16, ge=1)
+    seed: int = 0
+
+
+class SystemSpec(BaseModel):
+    """The keys of systems/<name>.yaml."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str = Field(min_length=1)
+    kind: Kind
+    profile: str = Field("offline", description="The bench profile that runs this system.")
+    description: str = ""
+    retriever: RetrieverSpec | None = None
+    generator: GeneratorSpec
+    finetune: FinetuneSpec | None = None
+
+    @property
+    def hash(self) -> str:
+        return digest([self.model_dump(mode="json"), COMPONENT_VERSIONS])
+
+    @property
+    def label(self) -> str:
+        """How results name the system: its generator is part of what a reader must know."""
+        if self.generator.model == "extractive":
+            return f"{self.name} (extractive reader, no-LLM baseline)"
+        return self.name
+
+
+# Bumped when a component's behaviour changes, so cached answers of the old code are not reused.
+COMPONENT_VERSIONS = {"retrieval": 1, "extractive": 1}
+
+
+class Answer(BaseModel):
+    """What a system gave for one case. A failure sets `error` instead of raising."""
+
+    model_config = ConfigDict(frozen=True)
+    case_id: str
+    text: str = ""
+    contexts: tuple[Passage, ...] | None = Field(
+        None, description="Passages the generator saw; None for a closed-book system (it never retrieves)."
+    )
+    latency_s: float = 0.0
+    usage: dict[str, int] = Field(default_factory=dict)
+    error: str | None = None
+
+
+class System(Protocol):
+    """A configuration under test."""
+
+    spec: SystemSpec
+
+    def prepare(self, suite: Suite) -> None:
+        """Index the corpus and train what the spec asks for; called once before answering."""
+
+    def answer(self, cases: Sequence[Case]) -> list[Answer]:
+        """Answer a batch of cases, one Answer per case, in order."""
+
+
+def _check_kind(path: Path, spec: SystemSpec) -> None:
+    retrieves = spec.retriever is not None
+    tuned = spec.finetune is not None or spec.generator.tuned
+    problems = {
+        "rag": (not retrieves and "a rag system needs a 'retriever' block")
+        or (spec.finetune is not None and "a rag system has no 'finetune' block (that is kind: hybrid)"),
+        "finetuned": (retrieves and "a finetuned system is closed-book: remove 'retriever' (or kind: hybrid)")
+        or (not tuned and "a finetuned system needs a 'finetune' block or generator.tuned: true"),
+        "hybrid": (not retrieves and "a hybrid system needs a 'retriever' block")
+        or (not tuned and "a hybrid system needs a 'finetune' block or generator.tuned: true"),
+    }
+    problem = problems[spec.kind]
+    if problem:
+        raise InputError(str(path), f"kind '{spec.kind}' contradicts the blocks present: {problem}")
+
+
+def load_system_spec(path: Path | str) -> SystemSpec:
+    """Read and validate a system YAML file; raise InputError naming the file and key."""
+    path = Path(path)
+    raw = read_yaml(path)
+    known: dict[str, list[str]] = {
+        "": list(SystemSpec.model_fields),
+        "retriever": list(RetrieverSpec.model_fields),
+        "generator": list(GeneratorSpec.model_fields),
+        "finetune": list(FinetuneSpec.model_fields),
+    }
+    try:
+        spec = SystemSpec.model_validate(raw)
+    except ValidationError as err:
+        raise explain(path, err, known) from None
+    _check_kind(path, spec)
+    from harness.systems import FACTORIES, family
+
+    if family(spec.generator.model) not in FACTORIES:
+        from harness.yamlfile import did_you_mean
+
+        hint = did_you_mean(spec.generator.model, list(FACTORIES))
+        raise InputError(str(path), f"key 'generator.model': unknown model '{spec.generator.model}'{hint}")
+    return spec
+
+
+def build_system(spec: SystemSpec, cache: Any = None) -> System:
+    """Construct the system a spec describes (nothing heavy happens until prepare)."""
+    from harness.systems import FACTORIES, family
+
+    return FACTORIES[family(spec.generator.model)](spec, cache)
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, str]:
+    """A nested spec as dotted keys, e.g. {"retriever.top_k": "5"}: MLflow params and table columns."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    if not isinstance(value, dict):
+        return {prefix: str(value)}
+    flat: dict[str, str] = {}
+    for key, item in value.items():
+        flat.update(flatten(item, f"{prefix}.{key}" if prefix else key))
+    return flat

@@ -1,0 +1,86 @@
+"""Retrieval over a chunked corpus: BM25 (bm25s), dense MiniLM, and reciprocal rank fusion."""
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from harness.cache import Cache
+from harness.hashing import digest
+from harness.models import minilm
+from harness.suite import Passage
+from harness.system import RetrieverSpec
+
+
+def chunk(corpus: Sequence[Passage], size: int, overlap: int) -> list[Passage]:
+    """Split long passages with LangChain's recursive splitter; short ones stay whole with their id."""
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    splitter = RecursiveCharacterTextSplitter(chunk_size=size, chunk_overlap=min(overlap, size // 2))
+    chunks: list[Passage] = []
+    for passage in corpus:
+        pieces = splitter.split_text(passage.text) if len(passage.text) > size else [passage.text]
+        for number, piece in enumerate(pieces):
+            chunk_id = passage.id if len(pieces) == 1 else f"{passage.id}#{number}"
+            chunks.append(Passage(id=chunk_id, text=piece, title=passage.title, doc_id=passage.id))
+    return chunks
+
+
+def fuse(rankings: Sequence[Sequence[int]], rrf_k: int) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion: each list adds 1 / (rrf_k + rank) to the items it ranks (rank from 1)."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (rrf_k + rank)
+    return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
+class Retriever:
+    """Finds the top_k chunks for each question."""
+
+    def __init__(self, spec: RetrieverSpec, corpus: Sequence[Passage], cache: Cache | None = None) -> None:
+        self.spec = spec
+        self.chunks = chunk(corpus, spec.chunk_size, spec.chunk_overlap)
+        self._bm25 = None
+        self._vectors: np.ndarray | None = None
+        texts = [self._indexed_text(passage) for passage in self.chunks]
+        if spec.method in ("bm25", "hybrid"):
+            import bm25s
+
+            self._bm25 = bm25s.BM25()
+            self._bm25.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+        if spec.method in ("dense", "hybrid"):
+            key = Cache.key("embeddings", minilm.MODEL_ID, digest(texts, length=32))
+            vectors = cache.get(key) if cache else None
+            if vectors is None:
+                vectors = minilm.embed(texts)
+                if cache:
+                    cache.put(key, vectors)
+            self._vectors = vectors
+
+    @staticmethod
+    def _indexed_text(passage: Passage) -> str:
+        return f"{passage.title}\n{passage.text}" if passage.title else passage.text
+
+    def search(self, questions: Sequence[str]) -> list[list[Passage]]:
+        """The top_k chunks per question, best first, with their fused (or single-method) scores."""
+        if self.spec.top_k == 0 or not questions:
+            return [[] for _ in questions]
+        depth = min(len(self.chunks), max(self.spec.top_k * 4, 20))
+        rankings: list[list[list[int]]] = [[] for _ in questions]
+        if self._bm25 is not None:
+            import bm25s
+
+            tokens = bm25s.tokenize(list(questions), stopwords="en", show_progress=False)
+            ids, _ = self._bm25.retrieve(tokens, k=depth, show_progress=False, n_threads=1)
+            for row, ranking in enumerate(ids.tolist()):
+                rankings[row].append(ranking)
+        if self._vectors is not None:
+            similarities = minilm.embed(list(questions)) @ self._vectors.T
+            order = np.argsort(-similarities, axis=1, kind="stable")[:, :depth]
+            for row, ranking in enumerate(order.tolist()):
+                rankings[row].append(ranking)
+        results = []
+        for lists in rankings:
+            fused = fuse(lists, self.spec.rrf_k)[: self.spec.top_k]
+            results.append([self.chunks[i].model_copy(update={"score": round(s, 6)}) for i, s in fused])
+        return results

@@ -1,0 +1,126 @@
+"""MLflow logging of a bench: the only module that imports mlflow."""
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.report import Record, Report
+from harness.system import flatten
+
+DEFAULT_STORE = "mlflow.db"
+_INVALID = re.compile(r"[^A-Za-z0-9_\-. /]")
+
+
+def tracking_uri(root: Path | None = None) -> str:
+    """MLFLOW_TRACKING_URI when set, else a SQLite store in the project folder."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{(root or Path.cwd()).resolve() / DEFAULT_STORE}"
+
+
+def metric_name(name: str) -> str:
+    """MLflow accepts letters, digits, _ - . space and /; anything else (e.g. parentheses) becomes _."""
+    return _INVALID.sub("_", name)
+
+
+def _experiment_id(mlflow, client, name: str, uri: str) -> str:  # type: ignore[no-untyped-def]
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        return str(found.experiment_id)
+    location = None
+    if uri.startswith("sqlite:///"):
+        # Next to the database, not in whatever folder the command happened to run from.
+        location = (Path(uri.removeprefix("sqlite:///")).parent / "mlartifacts" / name).resolve().as_uri()
+    return str(client.create_experiment(name, artifact_location=location))
+
+
+def log_bench(runs: Sequence[tuple[Report, Sequence[Record], Path]], bench_id: str, uri: str | None = None) -> dict[str, str]:
+    """Log each (suite, system) run as a child of a per-suite parent run for this bench.
+
+    One experiment per suite; the parents of one bench share the tag bench_id. Returns
+    {"<suite>/<system>": run id}, with the parents under "<suite>".
+    """
+    import mlflow
+    import pandas as pd
+    from mlflow.tracking import MlflowClient
+
+    uri = uri or tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    client = MlflowClient(uri)
+    run_ids: dict[str, str] = {}
+    suites = dict.fromkeys(report.suite["name"] for report, _, _ in runs)
+    for suite_name in suites:
+        group = [run for run in runs if run[0].suite["name"] == suite_name]
+        experiment = _experiment_id(mlflow, client, suite_name, uri)
+        first = group[0][0]
+        parent_tags = {"bench_id": bench_id, "suite": suite_name, "suite_version": str(first.suite["version"])}
+        parent_tags["git_commit"] = first.git["commit"]
+        with mlflow.start_run(experiment_id=experiment, run_name=f"bench {bench_id}", tags=parent_tags) as parent:
+            run_ids[suite_name] = parent.info.run_id
+            for report, records, folder in group:
+                run_ids[f"{suite_name}/{report.system['name']}"] = _log_run(mlflow, pd, report, records, folder, experiment, bench_id)
+    return run_ids
+
+
+def _log_run(mlflow, pd, report: Report, records: Sequence[Record], folder: Path, experiment: str, bench_id: str) -> str:  # type: ignore[no-untyped-def]
+    commit = report.git["commit"]
+    tags = {
+        "bench_id": bench_id,
+        "run_folder": report.run_id,
+        "suite": report.suite["name"],
+        "suite_version": str(report.suite["version"]),
+        "suite_hash": report.suite["hash"],
+        "system": report.system["name"],
+        "system_label": report.system["label"],
+        "kind": report.system["kind"],
+        "system_hash": report.system["hash"],
+        "judge": ", ".join(report.judges) or "none",
+        "git_commit": commit,
+        "git_dirty": str(report.git.get("dirty")),
+        "harness_version": report.harness_version,
+    }
+    run_name = f"{report.system['name']}@{commit[:7]}"
+    with mlflow.start_run(experiment_id=experiment, run_name=run_name, nested=True, tags=tags) as run:
+        mlflow.log_params(flatten(report.system["spec"]))
+        metrics: dict[str, float] = {"n_cases": report.n_cases, "n_errors": report.n_errors}
+        for name, summary in report.summary.items():
+            key = metric_name(name)
+            metrics[f"{key}_n_scored"] = summary.n_scored
+            metrics[f"{key}_n_unscored"] = summary.n_unscored
+            if summary.mean is not None:
+                metrics[key] = summary.mean
+                metrics[f"{key}_ci_low"] = summary.ci_low or 0.0
+                metrics[f"{key}_ci_high"] = summary.ci_high or 0.0
+        mlflow.log_metrics(metrics)
+        mlflow.log_table(data=pd.DataFrame([_row(record) for record in records]), artifact_file="cases.json")
+        mlflow.log_artifacts(str(folder), artifact_path="run")
+        return str(run.info.run_id)
+
+
+def _row(record: Record) -> dict[str, object]:
+    row: dict[str, object] = {
+        "case_id": record.case_id,
+        "question": record.question,
+        "reference": record.reference,
+        "answer": record.answer,
+        "contexts": "\n---\n".join(c["text"] for c in record.contexts) if record.contexts is not None else "(closed-book)",
+        "tags": ", ".join(record.tags),
+        "error": record.error or "",
+    }
+    for name, score in record.scores.items():
+        row[name] = score.value
+        row[f"{name}_reason"] = score.reason
+    return row
+
+
+def read_runs(experiment: str, uri: str | None = None) -> list:  # type: ignore[type-arg]
+    """The runs of one suite's experiment, newest first (for tests, gates and reports)."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(uri or tracking_uri())
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        return []
+    return list(client.search_runs([found.experiment_id], order_by=["attributes.start_time DESC"]))
+
+
+__all__ = ["log_bench", "metric_name", "read_runs", "tracking_uri"]
