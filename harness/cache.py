@@ -36,5 +36,17 @@ class Cache:
         if self.enabled:
             self._store.set(key, value)
 
+    def artifact_dir(self, namespace: str, *parts: Any) -> Path:
+        """A folder for large artifacts (trained weights) keyed like `key`; created on demand.
+
+        With the cache disabled (--no-cache) it is a fresh folder per call, so nothing is reused.
+        """
+        name = digest(list(parts), length=32)
+        if not self.enabled:
+            name = f"{name}-{os.getpid()}-{id(object())}"
+        folder = self.directory / "artifacts" / namespace / name
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
     def close(self) -> None:
         self._store.close()

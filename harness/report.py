@@ -87,6 +87,9 @@ class Report(BaseModel):
     n_errors: int = 0
     cache: dict[str, int] = Field(default_factory=dict)
     summary: dict[str, MetricSummary] = Field(default_factory=dict)
+    training: dict[str, list[float]] = Field(
+        default_factory=dict, description="Curves from fine-tuning, e.g. train_loss per step."
+    )
 
     def finish(self, records: Sequence[Record], metrics: Sequence[Metric], cache: dict[str, int]) -> "Report":
         return self.model_copy(

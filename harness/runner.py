@@ -42,8 +42,11 @@ def answer_cases(
     workers: int = 2,
     batch_size: int = 8,
     make_system: Callable[[SystemSpec, Cache], System] = build_system,
-) -> tuple[list[Answer], Counts]:
-    """One Answer per test case, in order: from the cache, or from the system (built only if needed)."""
+) -> tuple[list[Answer], Counts, dict[str, list[float]]]:
+    """One Answer per test case, in order, from the cache or from the system (built only if needed).
+
+    Also returns the system's training log (from the cache when the system was not built this time).
+    """
     base = system_key(spec, suite)
     keys = [Cache.key("answer", base, case.hash) for case in suite.test]
     answers: dict[str, Answer] = {}
@@ -52,9 +55,13 @@ def answer_cases(
         if stored is not None:
             answers[case.id] = Answer.model_validate(stored)
     missing = [(case, key) for case, key in zip(suite.test, keys, strict=True) if case.id not in answers]
+    training_key = Cache.key("training-log", base)
+    training: dict[str, list[float]] = cache.get(training_key) or {}
     if missing:
         system = make_system(spec, cache)
         system.prepare(suite)
+        training = dict(getattr(system, "training_log", None) or {})
+        cache.put(training_key, training)
         batches = [missing[i : i + batch_size] for i in range(0, len(missing), batch_size)]
         with (
             ThreadPoolExecutor(max_workers=workers) as pool,
@@ -68,7 +75,7 @@ def answer_cases(
                     answers[case.id] = answer
                 bar.update(len(batch))
     ordered = [answers[case.id] for case in suite.test]
-    return ordered, Counts(computed=len(missing), cached=len(suite.test) - len(missing))
+    return ordered, Counts(computed=len(missing), cached=len(suite.test) - len(missing)), training
 
 
 def _answer_batch(system: System, cases: Sequence[Case]) -> list[Answer]:
@@ -110,7 +117,7 @@ def run(
     make_system: Callable[[SystemSpec, Cache], System] = build_system,
 ) -> tuple[Report, Path]:
     """Run one (suite, system): answer, score, summarise, and save the run folder."""
-    answers, answered = answer_cases(suite, spec, cache, workers, batch_size, make_system)
+    answers, answered, training = answer_cases(suite, spec, cache, workers, batch_size, make_system)
     metrics = build_metrics(suite)
     report, folder = new_report(suite, spec, metrics, reports_dir)
     records_path = folder / "records.jsonl"
@@ -157,6 +164,6 @@ def run(
         "scores_computed": counts["computed"],
         "scores_cached": counts["cached"],
     }
-    report = report.finish(ordered, metrics, stats)
+    report = report.finish(ordered, metrics, stats).model_copy(update={"training": training})
     save_report(report, folder)
     return report, folder

@@ -89,7 +89,11 @@ class Answer(BaseModel):
 
 
 class System(Protocol):
-    """A configuration under test."""
+    """A configuration under test.
+
+    A system that trains may also expose `training_log: dict[str, list[float]]` (e.g. "train_loss",
+    "val_loss" per epoch or step) after prepare(); the runner records it and MLflow shows it as curves.
+    """
 
     spec: SystemSpec
 

@@ -91,6 +91,9 @@ def _log_run(mlflow, pd, report: Report, records: Sequence[Record], folder: Path
                 metrics[f"{key}_ci_low"] = summary.ci_low or 0.0
                 metrics[f"{key}_ci_high"] = summary.ci_high or 0.0
         mlflow.log_metrics(metrics)
+        for curve, values in report.training.items():
+            for step, value in enumerate(values):
+                mlflow.log_metric(metric_name(curve), value, step=step)
         mlflow.log_table(data=pd.DataFrame([_row(record) for record in records]), artifact_file="cases.json")
         mlflow.log_artifacts(str(folder), artifact_path="run")
         return str(run.info.run_id)
