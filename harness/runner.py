@@ -63,15 +63,22 @@ def answer_cases(
         training = dict(getattr(system, "training_log", None) or {})
         cache.put(training_key, training)
         batches = [missing[i : i + batch_size] for i in range(0, len(missing), batch_size)]
+
+        def answer_and_store(batch: list[tuple[Case, str]]) -> list[Answer]:
+            done = _answer_batch(system, [case for case, _ in batch])
+            for (_, key), answer in zip(batch, done, strict=True):
+                if answer.error is None:  # failures are retried on the next run, not cached
+                    cache.put(key, answer.model_dump(mode="json"))
+            return done
+
         with (
             ThreadPoolExecutor(max_workers=workers) as pool,
             tqdm(total=len(missing), desc=f"answer {suite.name}/{spec.name}", disable=None, leave=False) as bar,
         ):
-            futures = [pool.submit(_answer_batch, system, [case for case, _ in batch]) for batch in batches]
-            for future, batch in zip(futures, batches, strict=True):
-                for (case, key), answer in zip(batch, future.result(), strict=True):
-                    if answer.error is None:  # failures are retried on the next run, not cached
-                        cache.put(key, answer.model_dump(mode="json"))
+            futures = {pool.submit(answer_and_store, batch): batch for batch in batches}
+            for future in as_completed(futures):
+                batch = futures[future]
+                for (case, _), answer in zip(batch, future.result(), strict=True):
                     answers[case.id] = answer
                 bar.update(len(batch))
     ordered = [answers[case.id] for case in suite.test]
@@ -85,17 +92,10 @@ def _answer_batch(system: System, cases: Sequence[Case]) -> list[Answer]:
         if len(answers) != len(cases):
             raise RuntimeError(f"system returned {len(answers)} answers for {len(cases)} cases")
         return answers
-    except Exception:
+    except Exception as err:  # a broken case must not sink its batch: isolate it and record why
         if len(cases) == 1:
-            return [_failed(cases[0])]
+            return [Answer(case_id=cases[0].id, error=f"{type(err).__name__}: {err}"[:500])]
         return [answer for case in cases for answer in _answer_batch(system, [case])]
-
-
-def _failed(case: Case) -> Answer:
-    import sys
-
-    err = sys.exc_info()[1]
-    return Answer(case_id=case.id, error=f"{type(err).__name__}: {err}"[:500])
 
 
 def score_answer(metric: Metric, case: Case, answer: Answer) -> Score:
