@@ -1,5 +1,6 @@
 """Reading a suite's tables (corpus, train, test) with Hugging Face `datasets`, local or from the hub."""
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,8 @@ def _read_local(path: Path) -> list[dict[str, Any]]:
         raise InputError(str(path), f"unsupported file type '{path.suffix}' (use {', '.join(FORMATS)})")
     if not path.is_file():
         raise InputError(str(path), "file not found")
+    data = path.read_bytes()
     if fmt != "parquet":
-        data = path.read_bytes()
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as err:
@@ -54,6 +55,19 @@ def _read_local(path: Path) -> list[dict[str, Any]]:
             return []
         if fmt == "json" and path.suffix.lower() == ".jsonl":
             _check_json_lines(path, text)
+    # Parsed tables are cached by the hash of their bytes: a warm run need not even import datasets.
+    from harness.cache import Cache
+
+    cache = Cache()
+    key = Cache.key("table", fmt, hashlib.sha256(data).hexdigest())
+    rows = cache.get(key)
+    if rows is None:
+        rows = _load_with_datasets(path, fmt)
+        cache.put(key, rows)
+    return list(rows)
+
+
+def _load_with_datasets(path: Path, fmt: str) -> list[dict[str, Any]]:
     import datasets
 
     datasets.disable_progress_bars()

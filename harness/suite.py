@@ -107,7 +107,8 @@ def load_suite(folder: Path | str) -> Suite:
                 try:
                     Source.model_validate(value)
                 except ValidationError as inner:
-                    bad = explain(yaml_path, inner, _known_keys())
+                    # The inner error's location is relative to the block, so suggest the block's keys.
+                    bad = explain(yaml_path, inner, {"": list(Source.model_fields)})
                     raise InputError(bad.where, bad.what.replace("key '", f"key '{block}.", 1)) from None
         raise explain(yaml_path, err, _known_keys()) from None
 
