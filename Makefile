@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: install bench test check lock clean
+.PHONY: install bench test check lock clean baseline gate
 
 install: $(STAMP)
 
@@ -21,6 +21,13 @@ bench: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Promote the latest runs to reports/baselines/ (commit them after review); gate later runs against them.
+baseline: $(STAMP)
+	$(BIN)/harness baseline
+
+gate: $(STAMP)
+	$(BIN)/harness gate
 
 check: $(STAMP)
 	$(BIN)/ruff check harness tests benchmarks suites

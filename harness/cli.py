@@ -46,6 +46,24 @@ def _parser() -> argparse.ArgumentParser:
     check = systems_commands.add_parser("validate", help="load and check system files; exit 2 on a problem")
     check.add_argument("names", nargs="*", help="system names or YAML files (default: all)")
     check.add_argument("--systems-dir", type=Path, default=Path("systems"))
+
+    gate = commands.add_parser(
+        "gate", help="compare the latest runs with their baselines; exit 0 pass, 1 regression, 2 error"
+    )
+    gate.add_argument(
+        "--baseline",
+        help="a baseline file or folder, mlflow:<run id>, or mlflow (newest run tagged baseline=true); "
+        "default: <reports-dir>/baselines",
+    )
+    gate.add_argument("--out", type=Path, help="folder for gate.md and junit.xml (default: reports/latest)")
+    gate.add_argument("--suites-dir", type=Path, default=Path("suites"), help="where suite.yaml files are")
+    gate.add_argument("--no-mlflow", action="store_true", help="do not tag the MLflow runs gate=pass/fail")
+    promote = commands.add_parser("baseline", help="promote the latest runs to <reports-dir>/baselines/")
+    promote.add_argument("--mlflow", action="store_true", help="tag their MLflow runs baseline=true instead")
+    for sub in (gate, promote):
+        sub.add_argument("--suite", help="only this suite")
+        sub.add_argument("--system", help="only this system")
+        sub.add_argument("--reports-dir", type=Path, default=Path("reports"), help="where run folders are")
     return parser
 
 
@@ -146,9 +164,36 @@ def _systems_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gate(args: argparse.Namespace) -> int:
+    from harness.gate import gate_latest, tag_runs
+    from harness.gate_report import gate_markdown, write_gate_files
+
+    results = gate_latest(args.reports_dir, args.baseline, args.suite, args.system, args.suites_dir)
+    print(gate_markdown(results))
+    paths = write_gate_files(results, args.out or args.reports_dir / "latest")
+    print(f"wrote {paths[0]} and {paths[1]}", file=sys.stderr)
+    if not args.no_mlflow:
+        for problem in tag_runs(results):
+            print(f"not tagged gate=pass/fail: {problem}", file=sys.stderr)
+    return 0 if all(result.passed for result in results) else 1
+
+
+def _baseline(args: argparse.Namespace) -> int:
+    from harness.baseline import mark_in_mlflow, promote
+
+    if args.mlflow:
+        for run_id in mark_in_mlflow(args.reports_dir, args.suite, args.system):
+            print(f"tagged baseline=true in MLflow: {run_id}")
+        return 0
+    for path in promote(args.reports_dir, args.suite, args.system):
+        print(f"promoted {path}")
+    print("review and commit them: later runs are gated against these", file=sys.stderr)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"bench": _bench, "run": _run}
+    handlers = {"bench": _bench, "run": _run, "gate": _gate, "baseline": _baseline}
     try:
         if args.command == "suites":
             return _suites_validate(args)

@@ -126,4 +126,59 @@ def read_runs(experiment: str, uri: str | None = None) -> list:  # type: ignore[
     return list(client.search_runs([found.experiment_id], order_by=["attributes.start_time DESC"]))
 
 
-__all__ = ["log_bench", "metric_name", "read_runs", "tracking_uri"]
+def _store_missing(uri: str) -> bool:
+    """A SQLite store that does not exist yet: looking something up must not create it."""
+    return uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists()
+
+
+def find_run(experiment: str, tags: dict[str, str], uri: str | None = None) -> str | None:
+    """The id of the newest run in a suite's experiment carrying all these tags, or None."""
+    from mlflow.tracking import MlflowClient
+
+    uri = uri or tracking_uri()
+    if _store_missing(uri):
+        return None
+    client = MlflowClient(uri)
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        return None
+    query = " and ".join(f"tags.{key} = '{value}'" for key, value in tags.items())
+    runs = client.search_runs(
+        [found.experiment_id], filter_string=query, order_by=["attributes.start_time DESC"], max_results=1
+    )
+    return str(runs[0].info.run_id) if runs else None
+
+
+def tag_run(experiment: str, run_folder: str, key: str, value: str, uri: str | None = None) -> bool:
+    """Tag the logged run of a run folder (e.g. gate=pass, baseline=true); False if it was never logged."""
+    from mlflow.tracking import MlflowClient
+
+    run_id = find_run(experiment, {"run_folder": run_folder}, uri)
+    if run_id is None:
+        return False
+    MlflowClient(uri or tracking_uri()).set_tag(run_id, key, value)
+    return True
+
+
+def run_artifacts(run_id: str, uri: str | None = None) -> tuple[str, dict]:  # type: ignore[type-arg]
+    """A logged run's run.json text and its per-case table (cases.json, pandas 'split' layout)."""
+    import json
+    import tempfile
+
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    from harness.errors import InputError
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # two tiny files: no bars on stderr
+    client = MlflowClient(uri or tracking_uri())
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            run_json = Path(client.download_artifacts(run_id, "run/run.json", scratch)).read_text("utf-8")
+            table = Path(client.download_artifacts(run_id, "cases.json", scratch)).read_text("utf-8")
+        except MlflowException as err:
+            raise InputError(f"mlflow:{run_id}", f"cannot read run/run.json and cases.json: {err.message}") from None
+    return run_json, json.loads(table)
+
+
+__all__ = ["find_run", "log_bench", "metric_name", "read_runs", "run_artifacts", "tag_run", "tracking_uri"]
