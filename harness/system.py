@@ -33,17 +33,36 @@ class GeneratorSpec(BaseModel):
     max_sentences: int = Field(1, ge=1, description="Extractive reader: sentences per answer.")
     lexical_weight: float = Field(0.5, ge=0, description="Extractive reader: weight of word overlap.")
     tuned: bool = Field(False, description="The model was fine-tuned elsewhere; skip training.")
+    max_new_tokens: int = Field(64, ge=1, description="LLM generators: tokens generated per answer (greedy).")
+    prompt: str | None = Field(
+        None, description="LLM generators: template file with {question} and {context} (default: shipped)."
+    )
 
 
 class FinetuneSpec(BaseModel):
     """How the harness trains on the suite's train split."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    method: str
+    method: Literal["classifier", "reader", "lora", "full"] = Field(
+        description="classifier: closed-book head over the train answers; reader: span-extraction QA reader; "
+        "lora / full: LoRA adapters or all weights of an hf: causal LM."
+    )
     epochs: int = Field(3, ge=1)
     lr: float = Field(5e-5, gt=0)
     batch_size: int = Field(16, ge=1)
     seed: int = 0
+    max_steps: int | None = Field(None, ge=1, description="Stop after this many optimiser steps (caps time).")
+    val_share: float = Field(0.1, ge=0, lt=0.5, description="Share of train held out for the val curve.")
+    freeze_layers: int = Field(6, ge=0, le=6, description="MiniLM layers kept frozen (6: only heads train).")
+    max_length: int = Field(256, ge=32, description="Reader: tokens per question + passage.")
+    distractors: int = Field(1, ge=0, description="Reader: passages per question where it must not answer.")
+    tune_retriever: bool = Field(False, description="Reader: also tune the dense retriever (MiniLM).")
+    retriever_lr: float = Field(2e-5, gt=0)
+    retriever_epochs: int = Field(1, ge=1)
+    rank: int = Field(16, ge=1, description="LoRA: rank of the adapter matrices.")
+    alpha: int = Field(32, ge=1, description="LoRA: the update is scaled by alpha / rank.")
+    target_modules: list[str] | None = Field(None, description="LoRA: modules to adapt (None: peft default).")
+    no_gold_share: float = Field(0.2, ge=0, le=1, description="Hybrid LoRA (RAFT): share without the gold.")
 
 
 class SystemSpec(BaseModel):
@@ -60,7 +79,11 @@ class SystemSpec(BaseModel):
 
     @property
     def hash(self) -> str:
-        return digest([self.model_dump(mode="json"), COMPONENT_VERSIONS])
+        parts: list[Any] = [self.model_dump(mode="json"), COMPONENT_VERSIONS]
+        template = prompt_path(self)
+        if template is not None:  # a prompt edit changes answers; systems without one keep their hash
+            parts.append(template.read_text(encoding="utf-8"))
+        return digest(parts)
 
     @property
     def label(self) -> str:
@@ -71,7 +94,36 @@ class SystemSpec(BaseModel):
 
 
 # Bumped when a component's behaviour changes, so cached answers of the old code are not reused.
-COMPONENT_VERSIONS = {"retrieval": 1, "extractive": 1}
+COMPONENT_VERSIONS = {"retrieval": 1, "extractive": 1, "minilm_tuned": 1}
+
+
+PROMPTS_DIR = Path(__file__).parent / "prompts"
+PROMPTED_FAMILIES = ("hf",)  # generator families that fill a prompt template
+
+
+def prompt_path(spec: SystemSpec) -> Path | None:
+    """The template an LLM generator fills: generator.prompt, else the shipped one for its kind."""
+    if spec.generator.model.split(":", 1)[0] not in PROMPTED_FAMILIES:
+        return None
+    if spec.generator.prompt is None:
+        return PROMPTS_DIR / ("with_context.txt" if spec.retriever is not None else "closed_book.txt")
+    path = Path(spec.generator.prompt)
+    shipped = Path(__file__).parent / path
+    # "prompts/with_context.txt" names a shipped template from any working directory.
+    return shipped if not path.is_absolute() and not path.exists() and shipped.exists() else path
+
+
+def _check_prompt(path: Path, spec: SystemSpec) -> None:
+    template = prompt_path(spec)
+    if template is None:
+        return
+    if not template.is_file():
+        raise InputError(str(path), f"key 'generator.prompt': no such file '{template}'")
+    text = template.read_text(encoding="utf-8")
+    needed = ["{question}"] + (["{context}"] if spec.retriever is not None else [])
+    for placeholder in needed:
+        if placeholder not in text:
+            raise InputError(str(path), f"key 'generator.prompt': '{template}' lacks {placeholder}")
 
 
 class Answer(BaseModel):
@@ -135,6 +187,7 @@ def load_system_spec(path: Path | str) -> SystemSpec:
     except ValidationError as err:
         raise explain(path, err, known) from None
     _check_kind(path, spec)
+    _check_prompt(path, spec)
     from harness.systems import FACTORIES, family
 
     if family(spec.generator.model) not in FACTORIES:

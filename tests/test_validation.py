@@ -327,13 +327,13 @@ SYSTEM_CASES = [
         id="rag-without-retriever",
     ),
     pytest.param(
-        SYSTEM_YAML + "finetune: {method: closed-book}\n",
+        SYSTEM_YAML + "finetune: {method: classifier}\n",
         "",
         ["kind 'rag' contradicts", "'finetune'"],
         id="rag-with-finetune",
     ),
     pytest.param(
-        SYSTEM_YAML.replace("kind: rag", "kind: finetuned") + "finetune: {method: closed-book}\n",
+        SYSTEM_YAML.replace("kind: rag", "kind: finetuned") + "finetune: {method: classifier}\n",
         "",
         ["kind 'finetuned' contradicts", "remove 'retriever'"],
         id="finetuned-with-retriever",
@@ -394,12 +394,12 @@ def test_missing_system_file(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 def test_valid_systems_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     hybrid = tmp_path / "hybrid.yaml"
     hybrid.write_text(
-        SYSTEM_YAML.replace("kind: rag", "kind: hybrid") + "finetune: {method: retriever, epochs: 1}\n",
+        SYSTEM_YAML.replace("kind: rag", "kind: hybrid") + "finetune: {method: reader, epochs: 1}\n",
         encoding="utf-8",
     )
     closed = tmp_path / "closed.yaml"
     closed.write_text(
-        "name: closed\nkind: finetuned\ngenerator: {model: extractive}\nfinetune: {method: closed-book}\n",
+        "name: closed\nkind: finetuned\ngenerator: {model: extractive}\nfinetune: {method: classifier}\n",
         encoding="utf-8",
     )
     assert main(["systems", "validate", str(RAG), str(hybrid), str(closed)]) == 0

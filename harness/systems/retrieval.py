@@ -1,6 +1,6 @@
 """Retrieval over a chunked corpus: BM25 (bm25s), dense MiniLM, and reciprocal rank fusion."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -37,8 +37,17 @@ def fuse(rankings: Sequence[Sequence[int]], rrf_k: int) -> list[tuple[int, float
 class Retriever:
     """Finds the top_k chunks for each question."""
 
-    def __init__(self, spec: RetrieverSpec, corpus: Sequence[Passage], cache: Cache | None = None) -> None:
+    def __init__(
+        self,
+        spec: RetrieverSpec,
+        corpus: Sequence[Passage],
+        cache: Cache | None = None,
+        embed: Callable[[list[str]], np.ndarray] = minilm.embed,
+        embed_id: str = minilm.MODEL_ID,
+    ) -> None:
+        """`embed` and `embed_id` swap in another dense encoder (a tuned MiniLM) and name it in cache keys."""
         self.spec = spec
+        self._embed = embed
         self.chunks = chunk(corpus, spec.chunk_size, spec.chunk_overlap)
         self._bm25 = None
         self._vectors: np.ndarray | None = None
@@ -49,10 +58,10 @@ class Retriever:
             self._bm25 = bm25s.BM25()
             self._bm25.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
         if spec.method in ("dense", "hybrid"):
-            key = Cache.key("embeddings", minilm.MODEL_ID, digest(texts, length=32))
+            key = Cache.key("embeddings", embed_id, digest(texts, length=32))
             vectors = cache.get(key) if cache else None
             if vectors is None:
-                vectors = minilm.embed(texts)
+                vectors = embed(texts)
                 if cache:
                     cache.put(key, vectors)
             self._vectors = vectors
@@ -75,7 +84,7 @@ class Retriever:
             for row, ranking in enumerate(ids.tolist()):
                 rankings[row].append(ranking)
         if self._vectors is not None:
-            similarities = minilm.embed(list(questions)) @ self._vectors.T
+            similarities = self._embed(list(questions)) @ self._vectors.T
             order = np.argsort(-similarities, axis=1, kind="stable")[:, :depth]
             for row, ranking in enumerate(order.tolist()):
                 rankings[row].append(ranking)

@@ -1,0 +1,314 @@
+"""Fine-tuning recipes of the offline profile (classifier head, QA reader, retriever), cached by hash."""
+
+import json
+import random
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import torch
+
+from harness.cache import Cache
+from harness.hashing import digest
+from harness.models import minilm
+from harness.system import COMPONENT_VERSIONS, FinetuneSpec
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+THREADS = 2  # the profile targets 2-core CI runners; a fixed count also keeps float sums reproducible
+LOG_FILE = "training.json"
+CURVE_POINTS = 8  # points per loss curve: enough to see the trend, few enough to keep validation cheap
+HEAD_LR_FACTOR = 10  # a freshly initialised head learns this much faster than the pretrained layers below it
+runs = 0  # recipes actually trained by this process; tests read it to prove reuse from the cache
+# The finetune settings that key each recipe's weights; changing any other setting reuses them.
+SETTINGS = {
+    "classifier": {"epochs", "lr", "batch_size", "max_steps", "val_share", "freeze_layers", "seed"},
+    "retriever": {"retriever_epochs", "retriever_lr", "batch_size", "val_share", "freeze_layers", "seed"},
+    "reader": {"epochs", "lr", "batch_size", "max_steps", "val_share", "freeze_layers", "max_length", "seed"},
+}
+
+Curves = dict[str, list[float]]
+
+
+class Trained(NamedTuple):
+    """A trained artifact: its folder, loss curves, and facts about the run (counts, seconds)."""
+
+    folder: Path
+    curves: Curves
+    info: dict[str, Any]
+
+
+class ReaderExample(NamedTuple):
+    """A question and one passage; `start`/`end`: the answer's character span, -1 where it must not answer."""
+
+    question: str
+    context: str
+    start: int
+    end: int
+
+
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence the expected "newly initialised head" warning and the weight-loading progress bar."""
+    from transformers.utils import logging
+
+    verbosity, bar = logging.get_verbosity(), logging.is_progress_bar_enabled()
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(verbosity)
+        if bar:
+            logging.enable_progress_bar()
+
+
+def _cached(
+    cache: Cache | None, recipe: str, data: Any, spec: FinetuneSpec, train: Callable[[Path], Trained]
+) -> Trained:
+    """Reuse the artifact trained from the same (base model, data, hyper-parameters), or train it now."""
+    global runs
+    settings = spec.model_dump(include=SETTINGS[recipe])
+    parts = (recipe, minilm.MODEL_ID, digest(data, length=32), settings, COMPONENT_VERSIONS["minilm_tuned"])
+    folder = cache.artifact_dir("model", *parts) if cache else Path(tempfile.mkdtemp(prefix="harness-model-"))
+    log_path = folder / LOG_FILE
+    if log_path.exists():
+        stored = json.loads(log_path.read_text(encoding="utf-8"))
+        return Trained(folder, stored["curves"], stored["info"])
+    runs += 1
+    threads = torch.get_num_threads()
+    torch.set_num_threads(THREADS)
+    torch.manual_seed(spec.seed)
+    start, cpu = time.perf_counter(), time.process_time()
+    try:
+        trained = train(folder)
+    finally:
+        torch.set_num_threads(threads)
+    seconds = {
+        "seconds": round(time.perf_counter() - start, 2),
+        "cpu_seconds": round(time.process_time() - cpu, 2),
+    }
+    info = {"recipe": recipe, **trained.info, **seconds}
+    # Written last: a run killed mid-training leaves no log, so its partial weights are never reused.
+    log_path.write_text(json.dumps({"curves": trained.curves, "info": info}, indent=1), encoding="utf-8")
+    return Trained(folder, trained.curves, info)
+
+
+def holdout(labels: Sequence[str], share: float, seed: int, stratify: bool) -> tuple[list[int], list[int]]:
+    """Indices (train, validation). Stratified: a label's last example always stays in train."""
+    order = list(range(len(labels)))
+    random.Random(seed).shuffle(order)
+    wanted = round(len(labels) * share)
+    left = Counter(labels)
+    chosen: set[int] = set()
+    for index in order:
+        if len(chosen) >= wanted:
+            break
+        if not stratify or left[labels[index]] > 1:
+            left[labels[index]] -= 1
+            chosen.add(index)
+    return [i for i in range(len(labels)) if i not in chosen], sorted(chosen)
+
+
+def fit(
+    model: torch.nn.Module,
+    items: Sequence[Any],
+    val_items: Sequence[Any],
+    collate: Callable[[list[Any]], Any],
+    loss_of: Callable[[Any], torch.Tensor],
+    spec: FinetuneSpec,
+    head: torch.nn.Module | None = None,
+) -> Curves:
+    """AdamW with linear decay; mean train loss per window of steps, validation loss at each window's end.
+
+    Uses spec's epochs, lr, batch_size, seed and max_steps; `head`, a new layer of `model`, trains at
+    HEAD_LR_FACTOR times lr.
+    """
+    batch_size, lr = spec.batch_size, spec.lr
+    per_epoch = -(-len(items) // batch_size)
+    total = min(spec.epochs * per_epoch, spec.max_steps or spec.epochs * per_epoch)
+    window = max(1, -(-total // CURVE_POINTS))
+    fast = {id(p) for p in head.parameters()} if head is not None else set()
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    groups = [
+        {"params": [p for p in trainable if id(p) not in fast], "lr": lr},
+        {"params": [p for p in trainable if id(p) in fast], "lr": lr * HEAD_LR_FACTOR},
+    ]
+    optimiser = torch.optim.AdamW([group for group in groups if group["params"]])
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 1.0 - step / max(total, 1))
+    val_batches = [collate(list(val_items[i : i + batch_size])) for i in range(0, len(val_items), batch_size)]
+    curves: Curves = {"train_loss": [], "val_loss": []}
+    shuffler = random.Random(spec.seed)
+    running: list[float] = []
+    step = 0
+    model.train()
+    while step < total:
+        order = list(range(len(items)))
+        shuffler.shuffle(order)
+        for first in range(0, len(order), batch_size):
+            loss = loss_of(collate([items[i] for i in order[first : first + batch_size]]))
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            optimiser.zero_grad()
+            running.append(float(loss.item()))
+            step += 1
+            if step % window == 0 or step == total:
+                curves["train_loss"].append(round(sum(running) / len(running), 5))
+                running = []
+                if val_batches:
+                    model.eval()
+                    with torch.no_grad():
+                        losses = [float(loss_of(batch).item()) for batch in val_batches]
+                    curves["val_loss"].append(round(sum(losses) / len(losses), 5))
+                    model.train()
+            if step >= total:
+                break
+    model.eval()
+    return curves
+
+
+def trainable_encoder(frozen_layers: int) -> "SentenceTransformer":
+    """A fresh MiniLM sentence encoder whose word embeddings and lowest `frozen_layers` layers stay fixed.
+
+    The word embeddings hold 12M of MiniLM's 22M parameters: updating them dominates step time on CPU
+    and a few hundred pairs cannot teach them much.
+    """
+    from sentence_transformers import SentenceTransformer
+
+    encoder = SentenceTransformer(minilm.model_path(), device="cpu")
+    bert: Any = encoder[0].auto_model
+    bert.embeddings.requires_grad_(False)
+    for layer in bert.encoder.layer[:frozen_layers]:
+        layer.requires_grad_(False)
+    return encoder
+
+
+def train_classifier(
+    questions: Sequence[str], answers: Sequence[str], spec: FinetuneSpec, cache: Cache | None
+) -> Trained:
+    """Closed-book recipe: a new linear head over the distinct train answers on mean-pooled MiniLM.
+
+    With every layer frozen the questions are encoded once and only the head trains on those vectors.
+    Saves head.pt, labels.json and, when layers were tuned, the encoder.
+    """
+    labels = sorted(set(answers))
+
+    def train(folder: Path) -> Trained:
+        index = {label: number for number, label in enumerate(labels)}
+        targets = [index[answer] for answer in answers]
+        kept, held = holdout(answers, spec.val_share, spec.seed, stratify=True)
+        head = torch.nn.Linear(384, len(labels))
+        encoder = trainable_encoder(spec.freeze_layers) if spec.freeze_layers < 6 else None
+        if encoder is None:
+            vectors = torch.from_numpy(minilm.embed(list(questions)))
+            model: torch.nn.Module = head
+            rows: list[Any] = [(vectors[i], targets[i]) for i in range(len(questions))]
+
+            def features(batch: list[Any]) -> torch.Tensor:
+                return torch.stack([row[0] for row in batch])
+        else:
+            model = torch.nn.ModuleList([encoder, head])
+            rows = [(questions[i], targets[i]) for i in range(len(questions))]
+
+            def features(batch: list[Any]) -> torch.Tensor:
+                return encoder(encoder.preprocess([row[0] for row in batch]))["sentence_embedding"]
+
+        def loss_of(batch: list[Any]) -> torch.Tensor:
+            wanted = torch.tensor([row[1] for row in batch])
+            return torch.nn.functional.cross_entropy(head(features(batch)), wanted)
+
+        curves = fit(model, [rows[i] for i in kept], [rows[i] for i in held], list, loss_of, spec, head)
+        torch.save(head.state_dict(), folder / "head.pt")
+        (folder / "labels.json").write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
+        if encoder is not None:
+            encoder.save(str(folder / "encoder"))
+        counts = {"examples": len(kept), "val_examples": len(held), "labels": len(labels)}
+        return Trained(folder, curves, counts)
+
+    return _cached(cache, "classifier", [list(questions), list(answers)], spec, train)
+
+
+def train_retriever(pairs: Sequence[tuple[str, str]], spec: FinetuneSpec, cache: Cache | None) -> Trained:
+    """Retriever recipe: MiniLM tuned on (question, gold passage) with in-batch negatives; saves encoder/."""
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    def train(folder: Path) -> Trained:
+        encoder = trainable_encoder(spec.freeze_layers)
+        loss = MultipleNegativesRankingLoss(encoder)
+        kept, held = holdout([question for question, _ in pairs], spec.val_share, spec.seed, stratify=False)
+
+        def collate(batch: list[tuple[str, str]]) -> list[dict[str, torch.Tensor]]:
+            return [encoder.preprocess([q for q, _ in batch]), encoder.preprocess([p for _, p in batch])]
+
+        schedule = spec.model_copy(
+            update={"epochs": spec.retriever_epochs, "lr": spec.retriever_lr, "max_steps": None}
+        )
+        train_pairs, val_pairs = [pairs[i] for i in kept], [pairs[i] for i in held]
+        curves = fit(encoder, train_pairs, val_pairs, collate, lambda batch: loss(batch, None), schedule)
+        encoder.save(str(folder / "encoder"))
+        return Trained(folder, curves, {"examples": len(kept), "val_examples": len(held)})
+
+    return _cached(cache, "retriever", [list(pair) for pair in pairs], spec, train)
+
+
+def train_reader(
+    examples: Sequence[ReaderExample],
+    val_examples: Sequence[ReaderExample],
+    spec: FinetuneSpec,
+    cache: Cache | None,
+) -> Trained:
+    """Hybrid reader recipe: MiniLM with a span-extraction head, taught to point at the answer or at [CLS].
+
+    [CLS] (position 0) is the no-answer target of distractor passages. Saves reader/ (model + tokenizer).
+    """
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    def train(folder: Path) -> Trained:
+        with quiet_transformers():
+            tokenizer = AutoTokenizer.from_pretrained(minilm.model_path())
+            model = AutoModelForQuestionAnswering.from_pretrained(minilm.model_path())
+        model.bert.embeddings.requires_grad_(False)  # as in trainable_encoder: most parameters, little gain
+        for layer in model.bert.encoder.layer[: spec.freeze_layers]:
+            layer.requires_grad_(False)
+        rows, skipped = _encode_spans(tokenizer, examples, spec.max_length)
+        val_rows, _ = _encode_spans(tokenizer, val_examples, spec.max_length)
+
+        def collate(batch: list[dict[str, Any]]) -> Any:
+            return tokenizer.pad(batch, return_tensors="pt")  # the *_positions columns become tensors too
+
+        curves = fit(
+            model, rows, val_rows, collate, lambda tensors: model(**tensors).loss, spec, model.qa_outputs
+        )
+        model.save_pretrained(folder / "reader")
+        tokenizer.save_pretrained(folder / "reader")
+        info = {"examples": len(rows), "val_examples": len(val_rows), "truncated": skipped}
+        return Trained(folder, curves, info | {"negatives": sum(example.start < 0 for example in examples)})
+
+    data = [[list(example) for example in examples], [list(example) for example in val_examples]]
+    return _cached(cache, "reader", data, spec, train)
+
+
+def _encode_spans(
+    tokenizer: Any, examples: Sequence[ReaderExample], max_length: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Token features with start/end token positions; drops examples whose answer was truncated away."""
+    questions, contexts = [e.question for e in examples], [e.context for e in examples]
+    encoded = tokenizer(questions, contexts, truncation="only_second", max_length=max_length)
+    rows, dropped = [], 0
+    for number, example in enumerate(examples):
+        start = end = 0  # [CLS]: the no-answer target
+        if example.start >= 0:
+            start = encoded.char_to_token(number, example.start, sequence_index=1)
+            end = encoded.char_to_token(number, example.end - 1, sequence_index=1)
+            if start is None or end is None:
+                dropped += 1
+                continue
+        row = {key: encoded[key][number] for key in encoded}
+        rows.append(row | {"start_positions": start, "end_positions": end})
+    return rows, dropped

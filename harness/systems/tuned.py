@@ -1,0 +1,279 @@
+"""The tuned MiniLM systems of the offline profile: closed-book classifier; retrieval + tuned QA reader."""
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from harness.cache import Cache
+from harness.errors import InputError
+from harness.models import minilm
+from harness.suite import Case, Passage, Suite
+from harness.system import Answer, FinetuneSpec, SystemSpec
+from harness.systems import training
+from harness.systems.retrieval import Retriever
+
+NO_ANSWER = "The documents do not say."  # the suites' reference for questions the corpus cannot answer
+MAX_ANSWER_TOKENS = 30
+
+
+class TunedEncoder:
+    """A sentence encoder fine-tuned by `training.train_retriever`, with `minilm.embed`'s contract."""
+
+    def __init__(self, folder: Path) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        with training.quiet_transformers():
+            self.model = SentenceTransformer(str(folder), device="cpu")
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        with self._lock:  # the runner answers from two threads; encode is not documented as thread-safe
+            vectors = self.model.encode(
+                texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+class ClosedBookClassifier:
+    """finetuned: answers with the train answer its tuned head ranks first; never retrieves."""
+
+    def __init__(self, spec: SystemSpec, cache: Cache | None = None) -> None:
+        assert spec.finetune is not None
+        self.spec = spec
+        self.tune: FinetuneSpec = spec.finetune
+        self.cache = cache
+        self.training_log: dict[str, list[float]] = {}
+        self.labels: list[str] = []
+        self.head: torch.nn.Linear | None = None
+        self._embed: Callable[[list[str]], np.ndarray] = minilm.embed
+
+    def prepare(self, suite: Suite) -> None:
+        if not suite.train:
+            raise InputError(
+                suite.path, f"system '{self.spec.name}' fine-tunes, but the suite has no train split"
+            )
+        cases = suite.train
+        trained = training.train_classifier(
+            [c.question for c in cases], [c.reference for c in cases], self.tune, self.cache
+        )
+        self.labels = json.loads((trained.folder / "labels.json").read_text(encoding="utf-8"))
+        self.head = torch.nn.Linear(384, len(self.labels))
+        self.head.load_state_dict(torch.load(trained.folder / "head.pt", weights_only=True))
+        self.head.eval()
+        if (trained.folder / "encoder").exists():
+            self._embed = TunedEncoder(trained.folder / "encoder").embed
+        self.training_log = dict(trained.curves)
+
+    def answer(self, cases: Sequence[Case]) -> list[Answer]:
+        if self.head is None:
+            raise RuntimeError("prepare() must run before answer()")
+        start = time.perf_counter()
+        vectors = torch.from_numpy(self._embed([case.question for case in cases]))
+        with torch.no_grad():
+            picks = self.head(vectors).argmax(dim=1).tolist()
+        latency = (time.perf_counter() - start) / max(len(cases), 1)
+        # contexts=None marks the answer closed-book, so context metrics report "not applicable", not 0.
+        return [
+            Answer(case_id=case.id, text=self.labels[pick], contexts=None, latency_s=latency)
+            for case, pick in zip(cases, picks, strict=True)
+        ]
+
+
+class SpanReader:
+    """The tuned QA reader: the best span over all passages, or NO_ANSWER when every passage prefers [CLS]."""
+
+    def __init__(self, folder: Path, max_length: int) -> None:
+        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+        with training.quiet_transformers():
+            self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
+            self.model = AutoModelForQuestionAnswering.from_pretrained(str(folder)).eval()
+        self.max_length = max_length
+        # The runner answers from two threads, and a fast tokenizer shared across threads can fail with
+        # "Already borrowed"; torch already uses both cores, so reading one batch at a time costs nothing.
+        self._lock = threading.Lock()
+
+    def read(
+        self, questions: Sequence[str], contexts: Sequence[Sequence[Passage]], batch_size: int = 32
+    ) -> list[str]:
+        with self._lock:
+            return self._read(questions, contexts, batch_size)
+
+    def _read(
+        self, questions: Sequence[str], contexts: Sequence[Sequence[Passage]], batch_size: int
+    ) -> list[str]:
+        pairs = [(row, passage.text) for row, passages in enumerate(contexts) for passage in passages]
+        # (margin over the no-answer score, text); a span must beat [CLS] to replace NO_ANSWER.
+        best = [(0.0, NO_ANSWER) for _ in questions]
+        for first in range(0, len(pairs), batch_size):
+            batch = pairs[first : first + batch_size]
+            encoded = self.tokenizer(
+                [questions[row] for row, _ in batch],
+                [text for _, text in batch],
+                truncation="only_second",
+                max_length=self.max_length,
+                padding=True,
+                return_offsets_mapping=True,
+                return_tensors="pt",
+            )
+            offsets = encoded.pop("offset_mapping").tolist()
+            with torch.no_grad():
+                output = self.model(**encoded)
+            starts, ends = output.start_logits.numpy(), output.end_logits.numpy()
+            for number, (row, text) in enumerate(batch):
+                context = np.array([sequence == 1 for sequence in encoded.sequence_ids(number)])
+                margin, first_token, last_token = best_span(starts[number], ends[number], context)
+                if margin > best[row][0]:
+                    begin, finish = offsets[number][first_token][0], offsets[number][last_token][1]
+                    best[row] = (margin, text[begin:finish].strip())
+        return [text for _, text in best]
+
+
+def best_span(starts: np.ndarray, ends: np.ndarray, context: np.ndarray) -> tuple[float, int, int]:
+    """(best span score minus the [CLS] score, first token, last token) over spans inside the passage."""
+    scores = starts[:, None] + ends[None, :]
+    length = len(starts)
+    allowed = np.triu(np.ones((length, length), dtype=bool)) & ~np.triu(
+        np.ones((length, length), bool), MAX_ANSWER_TOKENS
+    )
+    allowed &= context[:, None] & context[None, :]
+    if not allowed.any():
+        return float("-inf"), 0, 0
+    masked = np.where(allowed, scores, -np.inf)
+    first, last = np.unravel_index(int(np.argmax(masked)), masked.shape)
+    return float(masked[first, last] - (starts[0] + ends[0])), int(first), int(last)
+
+
+def reader_examples(
+    cases: Sequence[Case], retriever: Retriever, distractors: int
+) -> tuple[list[training.ReaderExample], int]:
+    """RAFT-style examples: the gold chunk with the reference as its span, plus retrieved distractors.
+
+    Returns the examples and how many answerable cases were skipped because no gold chunk contains the
+    reference (e.g. a fact that changed since the train split was written: no span can teach it).
+    """
+    by_source: dict[str, list[Passage]] = {}
+    for passage in retriever.chunks:
+        by_source.setdefault(passage.source_id, []).append(passage)
+    retrieved = retriever.search([case.question for case in cases])
+    examples: list[training.ReaderExample] = []
+    skipped = 0
+    for case, found in zip(cases, retrieved, strict=True):
+        pattern = re.compile(re.escape(case.reference), re.IGNORECASE) if case.reference else None
+        if case.gold_ids:
+            gold = [passage for source in case.gold_ids for passage in by_source.get(source, [])]
+            located = [
+                (passage, match) for passage in gold if pattern and (match := pattern.search(passage.text))
+            ]
+            if not located:
+                skipped += 1
+                continue
+            passage, match = located[0]
+            examples.append(training.ReaderExample(case.question, passage.text, match.start(), match.end()))
+        # Distractors are the retriever's own near misses: what the reader will meet at answer time.
+        negatives = [
+            passage
+            for passage in found
+            if passage.source_id not in case.gold_ids and not (pattern and pattern.search(passage.text))
+        ]
+        wanted = distractors if case.gold_ids else max(distractors, 1)
+        examples.extend(training.ReaderExample(case.question, p.text, -1, -1) for p in negatives[:wanted])
+    return examples, skipped
+
+
+class TunedReaderPipeline:
+    """hybrid: retrieval (optionally with a tuned encoder) feeding the tuned span-extraction reader."""
+
+    def __init__(self, spec: SystemSpec, cache: Cache | None = None) -> None:
+        assert spec.finetune is not None and spec.retriever is not None
+        self.spec = spec
+        self.tune: FinetuneSpec = spec.finetune
+        self.cache = cache
+        self.training_log: dict[str, list[float]] = {}
+        self.retriever: Retriever | None = None
+        self.reader: SpanReader | None = None
+
+    def prepare(self, suite: Suite) -> None:
+        assert self.spec.retriever is not None
+        if not suite.train:
+            raise InputError(
+                suite.path, f"system '{self.spec.name}' fine-tunes, but the suite has no train split"
+            )
+        log: dict[str, list[float]] = {}
+        embed: Callable[[list[str]], np.ndarray] = minilm.embed
+        embed_id = minilm.MODEL_ID
+        if self.tune.tune_retriever:
+            corpus = {passage.id: passage for passage in suite.corpus}
+            pairs = [
+                (case.question, _indexed_text(corpus[case.gold_ids[0]]))
+                for case in suite.train
+                if case.gold_ids
+            ]
+            tuned = training.train_retriever(pairs, self.tune, self.cache)
+            embed, embed_id = TunedEncoder(tuned.folder / "encoder").embed, f"tuned:{tuned.folder.name}"
+            log.update({f"retriever_{name}": values for name, values in tuned.curves.items()})
+        self.retriever = Retriever(self.spec.retriever, suite.corpus, self.cache, embed, embed_id)
+        kept, held = training.holdout(
+            [c.id for c in suite.train], self.tune.val_share, self.tune.seed, stratify=False
+        )
+        train_cases, val_cases = [suite.train[i] for i in kept], [suite.train[i] for i in held]
+        examples, skipped = reader_examples(train_cases, self.retriever, self.tune.distractors)
+        val_examples, _ = reader_examples(val_cases, self.retriever, self.tune.distractors)
+        trained = training.train_reader(examples, val_examples, self.tune, self.cache)
+        self.reader = SpanReader(trained.folder / "reader", self.tune.max_length)
+        log.update(trained.curves)
+        log["reader_skipped_cases"] = [float(skipped)]
+        self.training_log = log
+
+    def answer(self, cases: Sequence[Case]) -> list[Answer]:
+        if self.retriever is None or self.reader is None:
+            raise RuntimeError("prepare() must run before answer()")
+        start = time.perf_counter()
+        questions = [case.question for case in cases]
+        contexts = self.retriever.search(questions)
+        texts = self.reader.read(questions, contexts)
+        latency = (time.perf_counter() - start) / max(len(cases), 1)
+        return [
+            Answer(case_id=case.id, text=text, contexts=tuple(found), latency_s=latency)
+            for case, text, found in zip(cases, texts, contexts, strict=True)
+        ]
+
+
+def _indexed_text(passage: Passage) -> str:
+    """The text the retriever embeds for a passage (title line first), so tuning sees what search sees."""
+    return f"{passage.title}\n{passage.text}" if passage.title else passage.text
+
+
+def tuned_minilm(spec: SystemSpec, cache: Cache | None = None) -> ClosedBookClassifier | TunedReaderPipeline:
+    """The factory for `generator: {model: minilm}`: finetune.method picks the system."""
+    where = f"system '{spec.name}'"
+    if spec.finetune is None:
+        raise InputError(where, "generator 'minilm' is trained by the harness: add a 'finetune' block")
+    if spec.finetune.method not in ("classifier", "reader"):
+        raise InputError(
+            where,
+            f"finetune.method '{spec.finetune.method}' is for hf: models; minilm: 'classifier' or 'reader'",
+        )
+    if spec.finetune.method == "classifier":
+        if spec.retriever is not None:
+            raise InputError(
+                where, "finetune.method 'classifier' is closed-book: remove 'retriever' (kind: finetuned)"
+            )
+        return ClosedBookClassifier(spec, cache)
+    if spec.retriever is None:
+        raise InputError(where, "finetune.method 'reader' reads retrieved passages: add a 'retriever' block")
+    if spec.finetune.tune_retriever and spec.retriever.method == "bm25":
+        raise InputError(
+            where, "finetune.tune_retriever needs a dense encoder: retriever.method dense or hybrid"
+        )
+    if spec.finetune.freeze_layers >= 6:
+        raise InputError(where, "finetune.freeze_layers 6 leaves the reader nothing to tune: use 0 to 5")
+    return TunedReaderPipeline(spec, cache)
