@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: install bench test check lock clean baseline gate
+.PHONY: install bench test check lock clean baseline gate report dashboard
 
 install: $(STAMP)
 
@@ -28,6 +28,18 @@ baseline: $(STAMP)
 
 gate: $(STAMP)
 	$(BIN)/harness gate
+
+# reports/latest/index.html and index.md from the latest run of each suite × system (bench writes it too).
+report: $(STAMP)
+	$(BIN)/harness report
+
+# The MLflow UI over the project's store, on loopback only. A team server: see the README's dashboard section.
+DASHBOARD_PORT ?= 5000
+dashboard: $(STAMP)
+	@echo "MLflow dashboard: http://127.0.0.1:$(DASHBOARD_PORT)  (store: sqlite:///mlflow.db; Ctrl-C stops it)"
+	@echo "Pick 'Model training' at the top left, then an experiment (one per suite) to see its runs."
+	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow server --host 127.0.0.1 --port $(DASHBOARD_PORT) \
+		--workers 1 --backend-store-uri sqlite:///mlflow.db
 
 check: $(STAMP)
 	$(BIN)/ruff check harness tests benchmarks suites

@@ -37,7 +37,9 @@ def _parser() -> argparse.ArgumentParser:
 
     suites = commands.add_parser("suites", help="suite commands")
     suites_commands = suites.add_subparsers(dest="action", required=True, metavar="ACTION")
-    validate = suites_commands.add_parser("validate", help="load and check suites; exit 2 on the first problem")
+    validate = suites_commands.add_parser(
+        "validate", help="load and check suites; exit 2 on the first problem"
+    )
     validate.add_argument("names", nargs="*", help="suite names or folders (default: all)")
     validate.add_argument("--suites-dir", type=Path, default=Path("suites"))
 
@@ -64,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--suite", help="only this suite")
         sub.add_argument("--system", help="only this system")
         sub.add_argument("--reports-dir", type=Path, default=Path("reports"), help="where run folders are")
+    report = commands.add_parser("report", help="write index.html and index.md of the latest runs")
+    report.add_argument("--reports-dir", type=Path, default=Path("reports"), help="where run folders are")
+    report.add_argument("--out", type=Path, help="folder for the report (default: <reports-dir>/latest)")
     return parser
 
 
@@ -74,7 +79,9 @@ def suite_path(name: str, suites_dir: Path) -> Path:
     candidate = suites_dir / name
     if not candidate.exists():
         known = [p.parent.name for p in sorted(suites_dir.glob("*/suite.yaml"))]
-        raise InputError(str(candidate), f"no such suite{did_you_mean(name, known)} (available: {', '.join(known)})")
+        raise InputError(
+            str(candidate), f"no such suite{did_you_mean(name, known)} (available: {', '.join(known)})"
+        )
     return candidate
 
 
@@ -85,7 +92,9 @@ def system_path(name: str, systems_dir: Path) -> Path:
     candidate = systems_dir / f"{name}.yaml"
     if not candidate.exists():
         known = [p.stem for p in sorted(systems_dir.glob("*.yaml"))]
-        raise InputError(str(candidate), f"no such system{did_you_mean(name, known)} (available: {', '.join(known)})")
+        raise InputError(
+            str(candidate), f"no such system{did_you_mean(name, known)} (available: {', '.join(known)})"
+        )
     return candidate
 
 
@@ -112,7 +121,9 @@ def _execute(args: argparse.Namespace, suite_dirs: list[Path], system_files: lis
             runs.append((report, load_report(folder)[1], folder))
             print(f"{suite.name} × {spec.name}: {folder}", file=sys.stderr)
     print(comparison_table([report for report, _, _ in runs]))
-    print("\n± is the half-width of the 95% bootstrap interval; * marks a metric with unscored cases (see summary.md).")
+    print(
+        "\n± is the half-width of the 95% bootstrap interval; * marks a metric with unscored cases (see summary.md)."
+    )
     if not args.no_mlflow:
         from harness.tracking import log_bench, tracking_uri
 
@@ -120,6 +131,22 @@ def _execute(args: argparse.Namespace, suite_dirs: list[Path], system_files: lis
         print(f"\nMLflow ({tracking_uri()}), bench {bench_id}:")
         for key, run_id in run_ids.items():
             print(f"  {key}: {run_id}")
+    print(f"\nreport: {write_report(args.reports_dir)}")
+    return 0
+
+
+def write_report(reports_dir: Path, out: Path | None = None) -> Path:
+    """The static report of the latest run of each (suite, system): the same runs the gate compares."""
+    from harness.baseline import latest_runs
+    from harness.report import load_report
+    from harness.site import write_site
+
+    runs = [load_report(folder) for folder in latest_runs(reports_dir)]
+    return write_site(runs, out or reports_dir / "latest", reports_dir / "baselines")
+
+
+def _report(args: argparse.Namespace) -> int:
+    print(write_report(args.reports_dir, args.out))
     return 0
 
 
@@ -131,7 +158,9 @@ def _bench(args: argparse.Namespace) -> int:
         system_files = [system_path(name, args.systems_dir) for name in args.system]
     else:
         system_files = [
-            path for path in sorted(args.systems_dir.glob("*.yaml")) if load_system_spec(path).profile == args.profile
+            path
+            for path in sorted(args.systems_dir.glob("*.yaml"))
+            if load_system_spec(path).profile == args.profile
         ]
     if not suite_dirs:
         raise InputError(str(args.suites_dir), "no suites found (expected <name>/suite.yaml)")
@@ -141,7 +170,9 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    return _execute(args, [suite_path(args.suite, args.suites_dir)], [system_path(args.system, args.systems_dir)])
+    return _execute(
+        args, [suite_path(args.suite, args.suites_dir)], [system_path(args.system, args.systems_dir)]
+    )
 
 
 def _suites_validate(args: argparse.Namespace) -> int:
@@ -150,14 +181,18 @@ def _suites_validate(args: argparse.Namespace) -> int:
     paths = [suite_path(name, args.suites_dir) for name in args.names] or all_suites(args.suites_dir)
     for path in paths:
         suite = load_suite(path)
-        print(f"ok  {suite.name} v{suite.version}: {len(suite.corpus)} passages, {len(suite.train)} train, {len(suite.test)} test")
+        print(
+            f"ok  {suite.name} v{suite.version}: {len(suite.corpus)} passages, {len(suite.train)} train, {len(suite.test)} test"
+        )
     return 0
 
 
 def _systems_validate(args: argparse.Namespace) -> int:
     from harness.system import load_system_spec
 
-    paths = [system_path(name, args.systems_dir) for name in args.names] or sorted(args.systems_dir.glob("*.yaml"))
+    paths = [system_path(name, args.systems_dir) for name in args.names] or sorted(
+        args.systems_dir.glob("*.yaml")
+    )
     for path in paths:
         spec = load_system_spec(path)
         print(f"ok  {spec.name} ({spec.kind}, profile {spec.profile}): {spec.label}")
@@ -193,7 +228,7 @@ def _baseline(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"bench": _bench, "run": _run, "gate": _gate, "baseline": _baseline}
+    handlers = {"bench": _bench, "run": _run, "gate": _gate, "baseline": _baseline, "report": _report}
     try:
         if args.command == "suites":
             return _suites_validate(args)

@@ -14,7 +14,9 @@ _INVALID = re.compile(r"[^A-Za-z0-9_\-. /]")
 
 def tracking_uri(root: Path | None = None) -> str:
     """MLFLOW_TRACKING_URI when set, else a SQLite store in the project folder."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{(root or Path.cwd()).resolve() / DEFAULT_STORE}"
+    return (
+        os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{(root or Path.cwd()).resolve() / DEFAULT_STORE}"
+    )
 
 
 def metric_name(name: str) -> str:
@@ -33,7 +35,9 @@ def _experiment_id(mlflow, client, name: str, uri: str) -> str:  # type: ignore[
     return str(client.create_experiment(name, artifact_location=location))
 
 
-def log_bench(runs: Sequence[tuple[Report, Sequence[Record], Path]], bench_id: str, uri: str | None = None) -> dict[str, str]:
+def log_bench(
+    runs: Sequence[tuple[Report, Sequence[Record], Path]], bench_id: str, uri: str | None = None
+) -> dict[str, str]:
     """Log each (suite, system) run as a child of a per-suite parent run for this bench.
 
     One experiment per suite; the parents of one bench share the tag bench_id. Returns
@@ -52,16 +56,29 @@ def log_bench(runs: Sequence[tuple[Report, Sequence[Record], Path]], bench_id: s
         group = [run for run in runs if run[0].suite["name"] == suite_name]
         experiment = _experiment_id(mlflow, client, suite_name, uri)
         first = group[0][0]
-        parent_tags = {"bench_id": bench_id, "suite": suite_name, "suite_version": str(first.suite["version"])}
+        parent_tags = {
+            "bench_id": bench_id,
+            "suite": suite_name,
+            "suite_version": str(first.suite["version"]),
+        }
         parent_tags["git_commit"] = first.git["commit"]
-        with mlflow.start_run(experiment_id=experiment, run_name=f"bench {bench_id}", tags=parent_tags) as parent:
+        # the UI's run table filters parents by judge too, so a bench under another judge is told apart
+        judges = sorted({judge for report, _, _ in group for judge in report.judges})
+        parent_tags["judge"] = ", ".join(judges) or "none"
+        with mlflow.start_run(
+            experiment_id=experiment, run_name=f"bench {bench_id}", tags=parent_tags
+        ) as parent:
             run_ids[suite_name] = parent.info.run_id
             for report, records, folder in group:
-                run_ids[f"{suite_name}/{report.system['name']}"] = _log_run(mlflow, pd, report, records, folder, experiment, bench_id)
+                run_ids[f"{suite_name}/{report.system['name']}"] = _log_run(
+                    mlflow, pd, report, records, folder, experiment, bench_id
+                )
     return run_ids
 
 
-def _log_run(mlflow, pd, report: Report, records: Sequence[Record], folder: Path, experiment: str, bench_id: str) -> str:  # type: ignore[no-untyped-def]
+def _log_run(
+    mlflow, pd, report: Report, records: Sequence[Record], folder: Path, experiment: str, bench_id: str
+) -> str:  # type: ignore[no-untyped-def]
     commit = report.git["commit"]
     tags = {
         "bench_id": bench_id,
@@ -77,6 +94,8 @@ def _log_run(mlflow, pd, report: Report, records: Sequence[Record], folder: Path
         "git_commit": commit,
         "git_dirty": str(report.git.get("dirty")),
         "harness_version": report.harness_version,
+        # shown as the run's description in the UI: which generator a reader is looking at
+        "mlflow.note.content": f"{report.system['label']}: {report.system['spec'].get('description', '')}",
     }
     run_name = f"{report.system['name']}@{commit[:7]}"
     with mlflow.start_run(experiment_id=experiment, run_name=run_name, nested=True, tags=tags) as run:
@@ -105,7 +124,9 @@ def _row(record: Record) -> dict[str, object]:
         "question": record.question,
         "reference": record.reference,
         "answer": record.answer,
-        "contexts": "\n---\n".join(c["text"] for c in record.contexts) if record.contexts is not None else "(closed-book)",
+        "contexts": "\n---\n".join(c["text"] for c in record.contexts)
+        if record.contexts is not None
+        else "(closed-book)",
         "tags": ", ".join(record.tags),
         "error": record.error or "",
     }
@@ -170,14 +191,18 @@ def run_artifacts(run_id: str, uri: str | None = None) -> tuple[str, dict]:  # t
 
     from harness.errors import InputError
 
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # two tiny files: no bars on stderr
+    os.environ.setdefault(
+        "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false"
+    )  # two tiny files: no bars on stderr
     client = MlflowClient(uri or tracking_uri())
     with tempfile.TemporaryDirectory() as scratch:
         try:
             run_json = Path(client.download_artifacts(run_id, "run/run.json", scratch)).read_text("utf-8")
             table = Path(client.download_artifacts(run_id, "cases.json", scratch)).read_text("utf-8")
         except MlflowException as err:
-            raise InputError(f"mlflow:{run_id}", f"cannot read run/run.json and cases.json: {err.message}") from None
+            raise InputError(
+                f"mlflow:{run_id}", f"cannot read run/run.json and cases.json: {err.message}"
+            ) from None
     return run_json, json.loads(table)
 
 

@@ -1,0 +1,83 @@
+"""Bar charts of a suite's metrics: one PNG per metric, systems grouped by kind, 95% CI error bars."""
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.report import Report
+
+KIND_ORDER = ("rag", "finetuned", "hybrid")
+KIND_COLOURS = {"rag": "#4477aa", "finetuned": "#ee6677", "hybrid": "#228833"}
+CHART_PREFIX = "chart__"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def kind_rank(report: Report) -> tuple[int, str]:
+    """Sort key: rag, then fine-tuned, then hybrid systems, by name within a kind."""
+    kind = report.system["kind"]
+    rank = KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
+    return rank, report.system["name"]
+
+
+def chart_name(suite: str, metric: str) -> str:
+    return f"{CHART_PREFIX}{_UNSAFE.sub('_', suite)}__{_UNSAFE.sub('_', metric)}.png"
+
+
+def clear_charts(out_dir: Path) -> None:
+    """Remove the charts of an earlier report, so a dropped suite or metric leaves no stale image behind."""
+    for old in out_dir.glob(f"{CHART_PREFIX}*.png"):
+        old.unlink()
+
+
+def metric_chart(reports: Sequence[Report], metric: str, path: Path) -> bool:
+    """Draw one metric across systems; False (and no file) when no system has a scored value for it."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: never a window, works without a display
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    shown = [
+        r
+        for r in sorted(reports, key=kind_rank)
+        if metric in r.summary and r.summary[metric].mean is not None
+    ]
+    if not shown:
+        return False
+    # latency is stored in seconds but read in milliseconds everywhere else in the reports
+    scale, unit = (1000.0, " (ms)") if metric == "latency_s" else (1.0, "")
+    means = [(r.summary[metric].mean or 0.0) * scale for r in shown]
+    lows = [(r.summary[metric].ci_low or 0.0) * scale for r in shown]
+    highs = [(r.summary[metric].ci_high or 0.0) * scale for r in shown]
+    # Bars of one kind stand together; a gap separates kinds so the grouping is visible without the legend.
+    positions: list[float] = []
+    at = 0.0
+    for index, report in enumerate(shown):
+        if index and report.system["kind"] != shown[index - 1].system["kind"]:
+            at += 0.6
+        positions.append(at)
+        at += 1.0
+    colours = [KIND_COLOURS.get(r.system["kind"], "#999999") for r in shown]
+    errors = [
+        [max(mean - low, 0.0) for mean, low in zip(means, lows, strict=True)],
+        [max(high - mean, 0.0) for mean, high in zip(means, highs, strict=True)],
+    ]
+    figure, axes = plt.subplots(figsize=(max(4.0, 1.1 * len(shown) + 2.0), 3.2), dpi=100)
+    try:
+        axes.bar(positions, means, color=colours, yerr=errors, capsize=4, width=0.8)
+        axes.set_xticks(positions, [r.system["name"] for r in shown], rotation=20, ha="right", fontsize=8)
+        axes.set_ylabel(metric + unit)
+        axes.set_title(f"{shown[0].suite['name']}: {metric} (mean, 95% CI)", fontsize=10)
+        if scale == 1.0 and max(highs) <= 1.0:
+            axes.set_ylim(0.0, 1.05)
+        kinds = list(dict.fromkeys(r.system["kind"] for r in shown))
+        handles = [Patch(color=KIND_COLOURS.get(kind, "#999999"), label=kind) for kind in kinds]
+        axes.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        figure.tight_layout()
+        figure.savefig(path, format="png")
+    finally:
+        plt.close(figure)
+    return True
+
+
+__all__ = ["chart_name", "clear_charts", "kind_rank", "metric_chart"]

@@ -1,0 +1,287 @@
+"""The static report (reports/latest/index.html, index.md): metric tables, charts, worst cases, deltas."""
+
+import datetime as dt
+import html
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from harness.baseline import baseline_file, load_baseline
+from harness.charts import chart_name, clear_charts, kind_rank, metric_chart
+from harness.errors import InputError
+from harness.report import Record, Report, format_summary, format_value
+
+WORST_CASES = 5
+MAX_TEXT = 500
+_MD_SPECIAL = re.compile(r"([\\`*\[\]<>|])")  # enough to keep user text inert; `_` and `#` are safe mid-line
+
+
+class Entry(NamedTuple):
+    """One system's run on a suite, with the baseline it is compared to (or why there is none)."""
+
+    report: Report
+    records: list[Record]
+    baseline: Report | None
+    baseline_note: str
+
+
+class Section(NamedTuple):
+    """One suite: its systems in kind order, the metrics any of them has, and the charts drawn."""
+
+    suite: str
+    version: str
+    entries: list[Entry]
+    metrics: list[str]
+    charts: dict[str, str]
+
+
+def write_site(
+    reports: Sequence[tuple[Report, Sequence[Record]]],
+    out_dir: Path = Path("reports/latest"),
+    baselines_dir: Path = Path("reports/baselines"),
+) -> Path:
+    """Write index.html, index.md and the chart PNGs into out_dir; returns the path of index.html."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    clear_charts(out_dir)
+    sections = []
+    for suite in dict.fromkeys(report.suite["name"] for report, _ in reports):
+        group = sorted(
+            (pair for pair in reports if pair[0].suite["name"] == suite), key=lambda p: kind_rank(p[0])
+        )
+        entries = [
+            Entry(report, list(records), *_baseline(baselines_dir, report)) for report, records in group
+        ]
+        metrics = list(dict.fromkeys(name for entry in entries for name in entry.report.summary))
+        charts = {}
+        for metric in metrics:
+            name = chart_name(suite, metric)
+            if metric_chart([entry.report for entry in entries], metric, out_dir / name):
+                charts[metric] = name
+        sections.append(Section(suite, str(entries[0].report.suite["version"]), entries, metrics, charts))
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    (out_dir / "index.md").write_text(render_markdown(sections, stamp), encoding="utf-8")
+    page = out_dir / "index.html"
+    page.write_text(render_html(sections, stamp), encoding="utf-8")
+    return page
+
+
+def _baseline(baselines_dir: Path, report: Report) -> tuple[Report | None, str]:
+    path = baseline_file(baselines_dir, report.suite["name"], report.system["name"])
+    if not path.is_file():
+        return None, "no baseline"
+    try:
+        baseline = load_baseline(path).report
+    except InputError as err:  # the report still shows what it can; the gate fails on the same file
+        return None, f"unreadable baseline {path.name}: {err.what}"
+    if baseline.suite["version"] != report.suite["version"]:
+        return None, f"baseline is of suite v{baseline.suite['version']}: not comparable"
+    return baseline, f"vs baseline {path.name} (git {str(baseline.git.get('commit', '?'))[:7]})"
+
+
+def delta(entry: Entry, metric: str) -> str:
+    """'Δ +0.012 ▲' (▲ better, ▼ worse, = same) against the baseline's mean; '' if nothing to compare."""
+    now = entry.report.summary.get(metric)
+    then = entry.baseline.summary.get(metric) if entry.baseline else None
+    if now is None or then is None or now.mean is None or then.mean is None:
+        return ""
+    change = now.mean - then.mean
+    text = f"{change * 1000:+.1f} ms" if metric == "latency_s" else f"{change:+.3f}"
+    better = change > 0 if now.higher_is_better else change < 0
+    mark = "=" if abs(change) < 1e-12 else ("▲" if better else "▼")
+    return f"Δ {text} {mark}"
+
+
+def rank_metric(report: Report) -> str | None:
+    """The metric worst cases are ranked by: token F1 where the suite has it, else its first metric."""
+    if "token_f1" in report.summary:
+        return "token_f1"
+    return next(iter(report.summary), None)
+
+
+def worst_cases(entry: Entry) -> tuple[str | None, list[Record]]:
+    """The WORST_CASES scored records with the poorest rank-metric value (unscored ones are listed apart)."""
+    metric = rank_metric(entry.report)
+    if metric is None:
+        return None, []
+    scored = [r for r in entry.records if metric in r.scores and r.scores[metric].value is not None]
+    higher = entry.report.summary[metric].higher_is_better
+    scored.sort(key=lambda r: (r.scores[metric].value or 0.0) * (1 if higher else -1))
+    return metric, scored[:WORST_CASES]
+
+
+def unscored(record: Record) -> list[str]:
+    notes = [f"{name}: {score.reason}" for name, score in record.scores.items() if score.value is None]
+    return ([f"answer failed: {record.error}"] if record.error else []) + notes
+
+
+def clip(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+def md(text: str) -> str:
+    """User text made inert in Markdown: one line, special characters backslash-escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(clip(text).split()))
+
+
+def render_markdown(sections: Sequence[Section], stamp: str) -> str:
+    lines = [
+        f"# Evaluation report ({stamp})",
+        "",
+        "Means with 95% bootstrap intervals; Δ is against the baseline.",
+        "",
+    ]
+    for section in sections:
+        entries = section.entries
+        lines += [f"## {section.suite} v{section.version}", ""]
+        lines += [
+            f"- **{md(e.report.system['label'])}** ({e.report.system['kind']}): {e.report.n_cases} cases, "
+            f"{e.report.n_errors} failed; run `{e.report.run_id}`; {md(e.baseline_note)}"
+            for e in entries
+        ]
+        lines += ["", "| metric | " + " | ".join(md(e.report.system["name"]) for e in entries) + " |"]
+        lines.append("| --- " * (len(entries) + 1) + "|")
+        for metric in section.metrics:
+            cells = [_md_cell(e, metric) for e in entries]
+            lines.append(f"| {metric} | " + " | ".join(cells) + " |")
+        lines.append("")
+        lines += [f"![{metric}]({name})" for metric, name in section.charts.items()]
+        for entry in entries:
+            ranked_by, worst = worst_cases(entry)
+            lines += ["", f"### Worst cases: {md(entry.report.system['label'])} (by {ranked_by})", ""]
+            lines += ["| case | score | question | reference | answer | unscored |", "| --- " * 6 + "|"]
+            for record in worst:
+                score = format_value(record.scores[ranked_by or ""].value, ranked_by or "")
+                row = [record.case_id, score, record.question, record.reference, record.answer]
+                lines.append("| " + " | ".join(map(md, row)) + " | " + md("; ".join(unscored(record))) + " |")
+            reasons = _reasons(entry)
+            if reasons:
+                lines += ["", "Unscored: " + md("; ".join(reasons))]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _md_cell(entry: Entry, metric: str) -> str:
+    summary = entry.report.summary.get(metric)
+    if summary is None:
+        return "-"
+    return " · ".join(filter(None, [format_summary(metric, summary), delta(entry, metric)]))
+
+
+def _reasons(entry: Entry) -> list[str]:
+    return [
+        f"{metric}: {reason} ({count})"
+        for metric, summary in entry.report.summary.items()
+        for reason, count in summary.unscored_reasons.items()
+    ]
+
+
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1400px}
+table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}
+th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th{background:#f3f3f3} .num{white-space:nowrap} .note{color:#666;font-size:.85rem}
+.better{color:#1a7f37} .worse{color:#c62828} .unscored{color:#8a6d00}
+.charts img{margin:.3rem;border:1px solid #eee} td.text{max-width:28rem}
+"""
+
+
+def render_html(sections: Sequence[Section], stamp: str) -> str:
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8"><title>Evaluation report</title>',
+        f"<style>{STYLE}</style></head><body>",
+        f'<h1>Evaluation report</h1><p class="note">{e(stamp)}. Means with 95% bootstrap intervals; '
+        "Δ is against the committed baseline (▲ better, ▼ worse).</p>",
+        "<ul>"
+        + "".join(
+            f'<li><a href="#{e(_anchor(s.suite))}">{e(s.suite)} v{e(s.version)}</a></li>' for s in sections
+        )
+        + "</ul>",
+    ]
+    for section in sections:
+        parts.append(
+            f'<section id="{e(_anchor(section.suite))}"><h2>{e(section.suite)} v{e(section.version)}</h2>'
+        )
+        parts.append(
+            "<table><tr><th>system</th><th>kind</th><th>cases</th><th>failed</th><th>run</th><th>baseline</th></tr>"
+        )
+        for entry in section.entries:
+            r = entry.report
+            cells = [
+                r.system["label"],
+                r.system["kind"],
+                str(r.n_cases),
+                str(r.n_errors),
+                r.run_id,
+                entry.baseline_note,
+            ]
+            parts.append("<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in cells) + "</tr>")
+        parts.append("</table>")
+        header = "".join(f"<th>{e(entry.report.system['name'])}</th>" for entry in section.entries)
+        parts.append(f'<table class="metrics"><tr><th>metric</th>{header}</tr>')
+        for metric in section.metrics:
+            row = "".join(_html_cell(entry, metric) for entry in section.entries)
+            parts.append(f"<tr><th>{e(metric)}</th>{row}</tr>")
+        parts.append("</table>")
+        images = "".join(
+            f'<img src="{e(name)}" alt="{e(section.suite)}: {e(metric)}">'
+            for metric, name in section.charts.items()
+        )
+        parts.append(f'<div class="charts">{images}</div>')
+        for entry in section.entries:
+            parts.append(_html_worst(entry))
+        parts.append("</section>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _anchor(suite: str) -> str:
+    return "suite-" + re.sub(r"[^A-Za-z0-9_-]", "-", suite)
+
+
+def _html_cell(entry: Entry, metric: str) -> str:
+    summary = entry.report.summary.get(metric)
+    if summary is None:
+        return "<td>-</td>"
+    lines = [f'<span class="num">{html.escape(format_summary(metric, summary))}</span>']
+    change = delta(entry, metric)
+    if change:
+        tone = "better" if change.endswith("▲") else "worse" if change.endswith("▼") else "same"
+        lines.append(f'<span class="{tone} num">{html.escape(change)}</span>')
+    if summary.unscored_reasons:
+        why = "; ".join(f"{reason} ({count})" for reason, count in summary.unscored_reasons.items())
+        lines.append(f'<span class="unscored">unscored: {html.escape(why)}</span>')
+    return "<td>" + "<br>".join(lines) + "</td>"
+
+
+def _html_worst(entry: Entry) -> str:
+    e = html.escape
+    metric, worst = worst_cases(entry)
+    rows = [
+        f"<h3>Worst cases: {e(entry.report.system['label'])} (by {e(metric or 'no metric')})</h3>",
+        "<table><tr><th>case</th><th>score</th><th>question</th><th>reference</th><th>answer</th><th>unscored</th></tr>",
+    ]
+    for record in worst:
+        score = format_value(record.scores[metric or ""].value, metric or "")
+        cells = [record.case_id, score, clip(record.question), clip(record.reference), clip(record.answer)]
+        rows.append(
+            "<tr>"
+            + "".join(f'<td class="text">{e(cell)}</td>' for cell in cells)
+            + f"<td>{'<br>'.join(e(note) for note in unscored(record))}</td></tr>"
+        )
+    rows.append("</table>")
+    return "\n".join(rows)
+
+
+__all__ = [
+    "Entry",
+    "Section",
+    "delta",
+    "render_html",
+    "render_markdown",
+    "unscored",
+    "worst_cases",
+    "write_site",
+]
