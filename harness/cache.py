@@ -21,7 +21,9 @@ class Cache:
     def __init__(self, directory: Path | str | None = None, enabled: bool = True) -> None:
         self.directory = Path(directory or os.environ.get("HARNESS_CACHE_DIR") or DEFAULT_DIR)
         self.enabled = enabled
-        self._store = diskcache.Cache(str(self.directory), size_limit=2**34, eviction_policy="least-recently-stored")
+        self._store = diskcache.Cache(
+            str(self.directory), size_limit=2**34, eviction_policy="least-recently-stored"
+        )
 
     @staticmethod
     def key(namespace: str, *parts: Any) -> str:

@@ -114,7 +114,7 @@ def bootstrap_ci(values: Sequence[float], seed: int = 0) -> tuple[float, float]:
 
 
 def summarise_metric(metric: Metric, records: Sequence[Record]) -> MetricSummary:
-    values = [r.scores[metric.name].value for r in records if r.scores[metric.name].value is not None]
+    values = [value for r in records if (value := r.scores[metric.name].value) is not None]
     reasons = Counter(r.scores[metric.name].reason for r in records if r.scores[metric.name].value is None)
     mean = low = high = None
     if values:
@@ -147,7 +147,9 @@ def git_state(cwd: Path | None = None) -> dict[str, Any]:
     return {"commit": commit or "unknown", "dirty": bool(status) if status is not None else None}
 
 
-def new_report(suite: Suite, spec: SystemSpec, metrics: Sequence[Metric], reports_dir: Path) -> tuple[Report, Path]:
+def new_report(
+    suite: Suite, spec: SystemSpec, metrics: Sequence[Metric], reports_dir: Path
+) -> tuple[Report, Path]:
     """A report with its provenance filled in, and the fresh run folder it will be saved to."""
     now = dt.datetime.now(dt.UTC)
     stamp = now.strftime("%Y%m%dT%H%M%S_%fZ")
@@ -159,7 +161,13 @@ def new_report(suite: Suite, spec: SystemSpec, metrics: Sequence[Metric], report
         created=now.isoformat(),
         harness_version=harness.__version__,
         git=git_state(),
-        suite={"name": suite.name, "version": suite.version, "hash": suite.hash, "path": suite.path, "k": suite.k},
+        suite={
+            "name": suite.name,
+            "version": suite.version,
+            "hash": suite.hash,
+            "path": suite.path,
+            "k": suite.k,
+        },
         system={
             "name": spec.name,
             "kind": spec.kind,
@@ -174,7 +182,9 @@ def new_report(suite: Suite, spec: SystemSpec, metrics: Sequence[Metric], report
 
 def save_report(report: Report, folder: Path) -> None:
     """Write run.json and summary.md next to the records.jsonl the runner wrote."""
-    (folder / "run.json").write_text(json.dumps(report.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")
+    (folder / "run.json").write_text(
+        json.dumps(report.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8"
+    )
     (folder / "summary.md").write_text(summary_markdown(report), encoding="utf-8")
 
 
@@ -219,7 +229,11 @@ def summary_markdown(report: Report) -> str:
     for name, summary in report.summary.items():
         reasons = "; ".join(f"{reason} ({count})" for reason, count in summary.unscored_reasons.items())
         mean = "n/a" if summary.mean is None else format_value(summary.mean, name)
-        ci = "" if summary.mean is None else f" [{format_value(summary.ci_low, name)}, {format_value(summary.ci_high, name)}]"
+        ci = (
+            ""
+            if summary.mean is None
+            else f" [{format_value(summary.ci_low, name)}, {format_value(summary.ci_high, name)}]"
+        )
         lines.append(f"| {name} | {mean}{ci} | {summary.n_scored} | {summary.n_unscored} | {reasons} |")
     return "\n".join(lines) + "\n"
 
@@ -238,7 +252,11 @@ def comparison_table(reports: Sequence[Report]) -> str:
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
         render = lambda row: "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))  # noqa: E731
         version = group[0].suite["version"]
-        blocks.append("\n".join([f"== {suite_name} v{version} ({group[0].n_cases} cases)", render(header), *map(render, rows)]))
+        blocks.append(
+            "\n".join(
+                [f"== {suite_name} v{version} ({group[0].n_cases} cases)", render(header), *map(render, rows)]
+            )
+        )
     return "\n\n".join(blocks)
 
 

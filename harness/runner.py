@@ -73,7 +73,9 @@ def answer_cases(
 
         with (
             ThreadPoolExecutor(max_workers=workers) as pool,
-            tqdm(total=len(missing), desc=f"answer {suite.name}/{spec.name}", disable=None, leave=False) as bar,
+            tqdm(
+                total=len(missing), desc=f"answer {suite.name}/{spec.name}", disable=None, leave=False
+            ) as bar,
         ):
             futures = {pool.submit(answer_and_store, batch): batch for batch in batches}
             for future in as_completed(futures):
@@ -148,7 +150,9 @@ def run(
         ThreadPoolExecutor(max_workers=workers) as pool,
         tqdm(total=len(answers), desc=f"score {suite.name}/{spec.name}", disable=None, leave=False) as bar,
     ):
-        futures = [pool.submit(score_case, case, answer) for case, answer in zip(suite.test, answers, strict=True)]
+        futures = [
+            pool.submit(score_case, case, answer) for case, answer in zip(suite.test, answers, strict=True)
+        ]
         for future in as_completed(futures):
             record = future.result()
             records[record.case_id] = record

@@ -216,7 +216,8 @@ def _cases(
         for gold in gold_ids:
             if gold not in known_ids:
                 raise InputError(
-                    where, f"row {number} (id '{row_id}'): gold id '{gold}' is not in the corpus ({corpus_where})"
+                    where,
+                    f"row {number} (id '{row_id}'): gold id '{gold}' is not in the corpus ({corpus_where})",
                 )
         cases.append(
             Case(

@@ -111,8 +111,9 @@ def case(question: str, reference: str, gold_ids: list[str], tags: list[str]) ->
     }
 
 
-def validate(name: str, corpus: list[dict], train: list[dict], test: list[dict],
-             span_required: bool = True) -> None:
+def validate(
+    name: str, corpus: list[dict], train: list[dict], test: list[dict], span_required: bool = True
+) -> None:
     """Generator-side sanity checks; raises AssertionError on a template bug."""
     ids = [p["id"] for p in corpus]
     if len(ids) != len(set(ids)):
@@ -143,12 +144,56 @@ def shuffled(rng: random.Random, items: list) -> list:
 
 
 # Syllable-built invented words, used to grow suites with --scale.
-_ONSETS = ["B", "Br", "C", "Cr", "D", "F", "G", "Gl", "H", "K", "L", "M", "N", "P",
-           "Pr", "Qu", "R", "S", "Sk", "St", "T", "Tr", "V", "W", "Wr", "Th"]
+_ONSETS = [
+    "B",
+    "Br",
+    "C",
+    "Cr",
+    "D",
+    "F",
+    "G",
+    "Gl",
+    "H",
+    "K",
+    "L",
+    "M",
+    "N",
+    "P",
+    "Pr",
+    "Qu",
+    "R",
+    "S",
+    "Sk",
+    "St",
+    "T",
+    "Tr",
+    "V",
+    "W",
+    "Wr",
+    "Th",
+]
 _VOWELS = ["a", "e", "i", "o", "u", "ai", "ea", "oa", "y"]
 _MIDS = ["l", "n", "r", "m", "st", "th", "ll", "nd", "rd", "lt"]
-_ENDS = ["en", "ow", "ick", "ane", "ore", "ith", "ell", "ard", "ley", "mere",
-         "wick", "ton", "by", "ford", "holt", "wyn", "dale", "ster"]
+_ENDS = [
+    "en",
+    "ow",
+    "ick",
+    "ane",
+    "ore",
+    "ith",
+    "ell",
+    "ard",
+    "ley",
+    "mere",
+    "wick",
+    "ton",
+    "by",
+    "ford",
+    "holt",
+    "wyn",
+    "dale",
+    "ster",
+]
 
 
 def invented_word(rng: random.Random) -> str:
@@ -241,182 +286,299 @@ def metrics_block(kind: str) -> list[tuple[str, list[tuple[str, float]]]]:
 # Each fact: slug, title, passage text, reference, two train questions, one
 # test question, topic tag.  "{g}" is the garden's name.
 SMOKE_FACTS = [
-    ("hours", "Opening hours",
-     "The {g} Community Garden opens its gates at 7 a.m. and locks them at dusk every day "
-     "from March to October. In winter the garden is open on Saturday mornings only. "
-     "Keyholders may come in outside these hours to water their plots.",
-     "7 a.m.",
-     ["When does the {g} garden unlock its gates in the morning?",
-      "At what hour can members first get into the {g} garden in summer?"],
-     "What time do the gates of the {g} Community Garden open?", "access"),
-    ("plot-fee", "Plot rent",
-     "Rent for a standard raised-bed plot at {g} is 45 crowns a year, payable every February. "
-     "Half-size plots cost 25 crowns. Members aged seventy or over pay nothing for their first plot.",
-     "45 crowns a year",
-     ["What is the yearly rent for a full-size raised bed at {g}?",
-      "How much do {g} members pay each year for a standard plot?"],
-     "How much does a standard plot at {g} cost?", "fees"),
-    ("plot-size", "Plot sizes",
-     "Every standard plot at {g} measures 3 by 4 metres and is edged with untreated larch boards. "
-     "Plot holders may not move the edging or build sheds higher than the fence line.",
-     "3 by 4 metres",
-     ["What are the dimensions of a regular {g} plot?",
-      "How large is one standard bed in the {g} garden?"],
-     "How big is a standard plot at {g}?", "plots"),
-    ("coordinator", "Garden coordinator",
-     "The {g} garden coordinator is Ilse Marwood, who has looked after the site since 2019. "
-     "She handles plot allocations, keys and disputes, and holds an open hour in the meeting hut "
-     "on Wednesday evenings.",
-     "Ilse Marwood",
-     ["Who is in charge of plot allocations at {g}?",
-      "Which person coordinates the {g} garden?"],
-     "Who is the coordinator of the {g} Community Garden?", "people"),
-    ("waitlist", "Waiting list",
-     "New applicants for a {g} plot currently wait about 14 months before one becomes free. "
-     "Applicants who volunteer at two work mornings move up the list by one place, and returning members are not given priority.",
-     "about 14 months",
-     ["How long is the wait for a new plot at {g}?",
-      "Roughly how many months does a {g} applicant wait for a bed?"],
-     "How long does it take to get a plot at {g}?", "plots"),
-    ("compost", "Compost bays",
-     "The three compost bays at {g} are turned and emptied on the first Sunday of each month. "
-     "Only uncooked plant material may go in the bays; weeds with seed heads belong in the green bin.",
-     "the first Sunday of each month",
-     ["On which day are the {g} compost bays emptied?",
-      "When do volunteers turn the compost at {g}?"],
-     "How often are the compost bays at {g} emptied?", "compost"),
-    ("water", "Watering",
-     "Watering cans at {g} must be filled from the blue rain tanks near the north gate. "
-     "The mains tap is reserved for the seedling house and may not be used for plots.",
-     "the blue rain tanks near the north gate",
-     ["Where should {g} members fill their watering cans?",
-      "Which water source is meant for plots at {g}?"],
-     "Where do I get water for my plot at {g}?", "water"),
-    ("hoses", "Hose rule",
-     "To save water, hoses are not allowed on any {g} plot between June and August. "
-     "Outside those months a hose may be used for up to twenty minutes per plot per day.",
-     "between June and August",
-     ["During which months are hoses banned at {g}?",
-      "When is hose use forbidden on {g} plots?"],
-     "In which period can't I use a hose at {g}?", "water"),
-    ("tools", "Shared tools",
-     "The shared spades, forks and wheelbarrows at {g} live in the green shed. "
-     "Anyone taking a tool must sign it out in the red ledger that hangs inside the door.",
-     "the red ledger",
-     ["Where do members record which shared tool they took at {g}?",
-      "What must a {g} gardener sign when borrowing a wheelbarrow?"],
-     "Where do I sign out a tool at {g}?", "tools"),
-    ("dogs", "Dogs",
-     "Dogs are welcome at {g} on a short lead and only on the central gravel path. "
-     "They must not enter plots, the orchard or the children's area, and owners must clear up after them at once.",
-     "on a short lead",
-     ["Under what condition may dogs come into {g}?",
-      "How must a dog be kept when visiting {g}?"],
-     "Can I bring my dog to {g}?", "access"),
-    ("bees", "Beehives",
-     "The garden keeps four beehives behind the {g} orchard, looked after by two trained volunteers. "
-     "Visitors should stay outside the rope line around the hives, especially on warm afternoons when the colonies are busiest.",
-     "four beehives",
-     ["How many hives are kept at {g}?",
-      "What number of beehives stand behind the {g} orchard?"],
-     "How many beehives does {g} have?", "bees"),
-    ("honey", "Honey sales",
-     "Honey from the {g} hives is sold at the harvest fair for 6 crowns a jar. "
-     "Money from the honey pays for new plants in the shared beds and for replacing worn hive frames.",
-     "6 crowns a jar",
-     ["What is the price of {g} honey at the fair?",
-      "How much does one jar of {g} honey sell for?"],
-     "How much is a jar of honey from {g}?", "bees"),
-    ("fair", "Harvest fair",
-     "The {g} harvest fair takes place on the last Saturday of September. "
-     "Plot holders run stalls for vegetables, jams and cuttings, and the children's plot hosts a pumpkin contest in the afternoon.",
-     "the last Saturday of September",
-     ["When is the {g} harvest fair held?",
-      "On what date does {g} hold its autumn fair?"],
-     "What day is the harvest fair at {g}?", "events"),
-    ("work-hours", "Volunteer hours",
-     "Every {g} plot holder must give 10 hours of volunteer work per season. "
-     "Hours are logged on the board in the meeting hut, and members who fall short pay a small top-up fee.",
-     "10 hours",
-     ["How many volunteer hours does each {g} member owe per season?",
-      "What is the seasonal work commitment for {g} plot holders?"],
-     "How much volunteering is required at {g}?", "rules"),
-    ("slugs", "Pest control",
-     "Chemical pesticides are banned at {g}. Against slugs, only wool pellets and beer traps are permitted, "
-     "and netting must be checked daily so that birds and hedgehogs do not get caught.",
-     "wool pellets and beer traps",
-     ["What may {g} gardeners use against slugs?",
-      "Which slug controls are allowed on {g} plots?"],
-     "How am I allowed to deal with slugs at {g}?", "rules"),
-    ("bonfires", "Woody waste",
-     "Bonfires are forbidden at {g} at all times. Woody prunings go to the chipping pile by the east fence, "
-     "which is shredded twice a year and spread on the paths.",
-     "the chipping pile by the east fence",
-     ["Where should {g} members put woody prunings?",
-      "What happens to branches cut at {g} instead of burning them?"],
-     "Where do I take branches and prunings at {g}?", "compost"),
-    ("seed-swap", "Seed swap",
-     "The yearly {g} seed swap is held in the meeting hut on the second Thursday of March. "
-     "Members bring labelled envelopes of saved seed and take home the same number.",
-     "the second Thursday of March",
-     ["When does the {g} seed swap happen?",
-      "On which day is the {g} seed exchange?"],
-     "What date is the seed swap at {g}?", "events"),
-    ("keys", "Gate keys",
-     "A replacement gate key for {g} costs 12 crowns and is issued by the coordinator. "
-     "Lost keys must be reported within a week so the padlock code can be changed.",
-     "12 crowns",
-     ["What does a new {g} gate key cost?",
-      "How much do I pay the coordinator for a replacement {g} key?"],
-     "How much is a replacement key at {g}?", "fees"),
-    ("inspections", "Plot inspections",
-     "The {g} committee inspects every plot twice a year, in May and in August. "
-     "Plots that are more than half overgrown receive a written warning and four weeks to recover.",
-     "in May and in August",
-     ["In which months are {g} plots checked?",
-      "When does the {g} committee walk round the plots?"],
-     "When are plot inspections at {g}?", "rules"),
-    ("founded", "History",
-     "{g} Community Garden was founded in 1987 on the site of an old brickworks. "
-     "Early members dug out rubble by hand, and some of the original bricks still line the orchard path.",
-     "1987",
-     ["In what year did {g} Community Garden start?",
-      "When was {g} set up on the old brickworks site?"],
-     "When was {g} Community Garden founded?", "history"),
+    (
+        "hours",
+        "Opening hours",
+        "The {g} Community Garden opens its gates at 7 a.m. and locks them at dusk every day "
+        "from March to October. In winter the garden is open on Saturday mornings only. "
+        "Keyholders may come in outside these hours to water their plots.",
+        "7 a.m.",
+        [
+            "When does the {g} garden unlock its gates in the morning?",
+            "At what hour can members first get into the {g} garden in summer?",
+        ],
+        "What time do the gates of the {g} Community Garden open?",
+        "access",
+    ),
+    (
+        "plot-fee",
+        "Plot rent",
+        "Rent for a standard raised-bed plot at {g} is 45 crowns a year, payable every February. "
+        "Half-size plots cost 25 crowns. Members aged seventy or over pay nothing for their first plot.",
+        "45 crowns a year",
+        [
+            "What is the yearly rent for a full-size raised bed at {g}?",
+            "How much do {g} members pay each year for a standard plot?",
+        ],
+        "How much does a standard plot at {g} cost?",
+        "fees",
+    ),
+    (
+        "plot-size",
+        "Plot sizes",
+        "Every standard plot at {g} measures 3 by 4 metres and is edged with untreated larch boards. "
+        "Plot holders may not move the edging or build sheds higher than the fence line.",
+        "3 by 4 metres",
+        [
+            "What are the dimensions of a regular {g} plot?",
+            "How large is one standard bed in the {g} garden?",
+        ],
+        "How big is a standard plot at {g}?",
+        "plots",
+    ),
+    (
+        "coordinator",
+        "Garden coordinator",
+        "The {g} garden coordinator is Ilse Marwood, who has looked after the site since 2019. "
+        "She handles plot allocations, keys and disputes, and holds an open hour in the meeting hut "
+        "on Wednesday evenings.",
+        "Ilse Marwood",
+        ["Who is in charge of plot allocations at {g}?", "Which person coordinates the {g} garden?"],
+        "Who is the coordinator of the {g} Community Garden?",
+        "people",
+    ),
+    (
+        "waitlist",
+        "Waiting list",
+        "New applicants for a {g} plot currently wait about 14 months before one becomes free. "
+        "Applicants who volunteer at two work mornings move up the list by one place, and returning members are not given priority.",
+        "about 14 months",
+        [
+            "How long is the wait for a new plot at {g}?",
+            "Roughly how many months does a {g} applicant wait for a bed?",
+        ],
+        "How long does it take to get a plot at {g}?",
+        "plots",
+    ),
+    (
+        "compost",
+        "Compost bays",
+        "The three compost bays at {g} are turned and emptied on the first Sunday of each month. "
+        "Only uncooked plant material may go in the bays; weeds with seed heads belong in the green bin.",
+        "the first Sunday of each month",
+        ["On which day are the {g} compost bays emptied?", "When do volunteers turn the compost at {g}?"],
+        "How often are the compost bays at {g} emptied?",
+        "compost",
+    ),
+    (
+        "water",
+        "Watering",
+        "Watering cans at {g} must be filled from the blue rain tanks near the north gate. "
+        "The mains tap is reserved for the seedling house and may not be used for plots.",
+        "the blue rain tanks near the north gate",
+        [
+            "Where should {g} members fill their watering cans?",
+            "Which water source is meant for plots at {g}?",
+        ],
+        "Where do I get water for my plot at {g}?",
+        "water",
+    ),
+    (
+        "hoses",
+        "Hose rule",
+        "To save water, hoses are not allowed on any {g} plot between June and August. "
+        "Outside those months a hose may be used for up to twenty minutes per plot per day.",
+        "between June and August",
+        ["During which months are hoses banned at {g}?", "When is hose use forbidden on {g} plots?"],
+        "In which period can't I use a hose at {g}?",
+        "water",
+    ),
+    (
+        "tools",
+        "Shared tools",
+        "The shared spades, forks and wheelbarrows at {g} live in the green shed. "
+        "Anyone taking a tool must sign it out in the red ledger that hangs inside the door.",
+        "the red ledger",
+        [
+            "Where do members record which shared tool they took at {g}?",
+            "What must a {g} gardener sign when borrowing a wheelbarrow?",
+        ],
+        "Where do I sign out a tool at {g}?",
+        "tools",
+    ),
+    (
+        "dogs",
+        "Dogs",
+        "Dogs are welcome at {g} on a short lead and only on the central gravel path. "
+        "They must not enter plots, the orchard or the children's area, and owners must clear up after them at once.",
+        "on a short lead",
+        ["Under what condition may dogs come into {g}?", "How must a dog be kept when visiting {g}?"],
+        "Can I bring my dog to {g}?",
+        "access",
+    ),
+    (
+        "bees",
+        "Beehives",
+        "The garden keeps four beehives behind the {g} orchard, looked after by two trained volunteers. "
+        "Visitors should stay outside the rope line around the hives, especially on warm afternoons when the colonies are busiest.",
+        "four beehives",
+        ["How many hives are kept at {g}?", "What number of beehives stand behind the {g} orchard?"],
+        "How many beehives does {g} have?",
+        "bees",
+    ),
+    (
+        "honey",
+        "Honey sales",
+        "Honey from the {g} hives is sold at the harvest fair for 6 crowns a jar. "
+        "Money from the honey pays for new plants in the shared beds and for replacing worn hive frames.",
+        "6 crowns a jar",
+        ["What is the price of {g} honey at the fair?", "How much does one jar of {g} honey sell for?"],
+        "How much is a jar of honey from {g}?",
+        "bees",
+    ),
+    (
+        "fair",
+        "Harvest fair",
+        "The {g} harvest fair takes place on the last Saturday of September. "
+        "Plot holders run stalls for vegetables, jams and cuttings, and the children's plot hosts a pumpkin contest in the afternoon.",
+        "the last Saturday of September",
+        ["When is the {g} harvest fair held?", "On what date does {g} hold its autumn fair?"],
+        "What day is the harvest fair at {g}?",
+        "events",
+    ),
+    (
+        "work-hours",
+        "Volunteer hours",
+        "Every {g} plot holder must give 10 hours of volunteer work per season. "
+        "Hours are logged on the board in the meeting hut, and members who fall short pay a small top-up fee.",
+        "10 hours",
+        [
+            "How many volunteer hours does each {g} member owe per season?",
+            "What is the seasonal work commitment for {g} plot holders?",
+        ],
+        "How much volunteering is required at {g}?",
+        "rules",
+    ),
+    (
+        "slugs",
+        "Pest control",
+        "Chemical pesticides are banned at {g}. Against slugs, only wool pellets and beer traps are permitted, "
+        "and netting must be checked daily so that birds and hedgehogs do not get caught.",
+        "wool pellets and beer traps",
+        ["What may {g} gardeners use against slugs?", "Which slug controls are allowed on {g} plots?"],
+        "How am I allowed to deal with slugs at {g}?",
+        "rules",
+    ),
+    (
+        "bonfires",
+        "Woody waste",
+        "Bonfires are forbidden at {g} at all times. Woody prunings go to the chipping pile by the east fence, "
+        "which is shredded twice a year and spread on the paths.",
+        "the chipping pile by the east fence",
+        [
+            "Where should {g} members put woody prunings?",
+            "What happens to branches cut at {g} instead of burning them?",
+        ],
+        "Where do I take branches and prunings at {g}?",
+        "compost",
+    ),
+    (
+        "seed-swap",
+        "Seed swap",
+        "The yearly {g} seed swap is held in the meeting hut on the second Thursday of March. "
+        "Members bring labelled envelopes of saved seed and take home the same number.",
+        "the second Thursday of March",
+        ["When does the {g} seed swap happen?", "On which day is the {g} seed exchange?"],
+        "What date is the seed swap at {g}?",
+        "events",
+    ),
+    (
+        "keys",
+        "Gate keys",
+        "A replacement gate key for {g} costs 12 crowns and is issued by the coordinator. "
+        "Lost keys must be reported within a week so the padlock code can be changed.",
+        "12 crowns",
+        [
+            "What does a new {g} gate key cost?",
+            "How much do I pay the coordinator for a replacement {g} key?",
+        ],
+        "How much is a replacement key at {g}?",
+        "fees",
+    ),
+    (
+        "inspections",
+        "Plot inspections",
+        "The {g} committee inspects every plot twice a year, in May and in August. "
+        "Plots that are more than half overgrown receive a written warning and four weeks to recover.",
+        "in May and in August",
+        ["In which months are {g} plots checked?", "When does the {g} committee walk round the plots?"],
+        "When are plot inspections at {g}?",
+        "rules",
+    ),
+    (
+        "founded",
+        "History",
+        "{g} Community Garden was founded in 1987 on the site of an old brickworks. "
+        "Early members dug out rubble by hand, and some of the original bricks still line the orchard path.",
+        "1987",
+        ["In what year did {g} Community Garden start?", "When was {g} set up on the old brickworks site?"],
+        "When was {g} Community Garden founded?",
+        "history",
+    ),
 ]
 
 # Passages with no question of their own; several are deliberate near-misses.
 SMOKE_DISTRACTORS = [
-    ("committee", "Committee meetings",
-     "The {g} committee meets on the second Tuesday of each month in the meeting hut. "
-     "Any member may attend, and agenda items must reach the secretary a week in advance."),
-    ("children", "Children's plot",
-     "The children's plot at {g} is 2 by 2 metres and is planted by the local primary school. "
-     "Adults may help with watering during the school holidays but should leave the harvest to the pupils."),
-    ("seedlings", "Seedling house",
-     "The heated seedling house at {g} has twelve shelves that members can book for a month at a time. "
-     "It is the only place where the mains tap may be used, and the door must be shut at night."),
-    ("orchard", "Orchard",
-     "The {g} orchard holds nine apple trees, three pears and a quince. "
-     "Fruit is shared among everyone who helps at the winter pruning morning in February, and windfalls may be collected by anyone."),
-    ("pond", "Wildlife pond",
-     "A small wildlife pond sits in the south-west corner of {g}. "
-     "Frogs and newts breed there each spring, so members are asked not to clear the reeds or cut back the irises before July."),
-    ("parking", "Parking",
-     "There is no car park at {g}; members usually park on Mill Row and walk the last two hundred metres. "
-     "Bicycles can be locked to the rack beside the north gate."),
-    ("newsletter", "Newsletter",
-     "The {g} newsletter comes out four times a year and is pinned to the noticeboard as well as emailed. "
-     "Members are invited to send in recipes, plot photos and tips on saving seed."),
-    ("accessible", "Accessible beds",
-     "Two raised beds at waist height near the north gate of {g} are kept for members who use wheelchairs "
-     "or cannot kneel. They are allocated first, ahead of the general waiting list."),
-    ("rats", "Rats",
-     "If you see rats at {g}, tell the coordinator rather than setting traps yourself. "
-     "Keeping compost bays closed and not leaving bread for birds are the best ways to keep them away."),
-    ("leaving", "Giving up a plot",
-     "Members who want to give up a {g} plot should tell the coordinator by the end of January. "
-     "Rent is not refunded, but any shed or frame left in good condition may be passed on to the next holder."),
+    (
+        "committee",
+        "Committee meetings",
+        "The {g} committee meets on the second Tuesday of each month in the meeting hut. "
+        "Any member may attend, and agenda items must reach the secretary a week in advance.",
+    ),
+    (
+        "children",
+        "Children's plot",
+        "The children's plot at {g} is 2 by 2 metres and is planted by the local primary school. "
+        "Adults may help with watering during the school holidays but should leave the harvest to the pupils.",
+    ),
+    (
+        "seedlings",
+        "Seedling house",
+        "The heated seedling house at {g} has twelve shelves that members can book for a month at a time. "
+        "It is the only place where the mains tap may be used, and the door must be shut at night.",
+    ),
+    (
+        "orchard",
+        "Orchard",
+        "The {g} orchard holds nine apple trees, three pears and a quince. "
+        "Fruit is shared among everyone who helps at the winter pruning morning in February, and windfalls may be collected by anyone.",
+    ),
+    (
+        "pond",
+        "Wildlife pond",
+        "A small wildlife pond sits in the south-west corner of {g}. "
+        "Frogs and newts breed there each spring, so members are asked not to clear the reeds or cut back the irises before July.",
+    ),
+    (
+        "parking",
+        "Parking",
+        "There is no car park at {g}; members usually park on Mill Row and walk the last two hundred metres. "
+        "Bicycles can be locked to the rack beside the north gate.",
+    ),
+    (
+        "newsletter",
+        "Newsletter",
+        "The {g} newsletter comes out four times a year and is pinned to the noticeboard as well as emailed. "
+        "Members are invited to send in recipes, plot photos and tips on saving seed.",
+    ),
+    (
+        "accessible",
+        "Accessible beds",
+        "Two raised beds at waist height near the north gate of {g} are kept for members who use wheelchairs "
+        "or cannot kneel. They are allocated first, ahead of the general waiting list.",
+    ),
+    (
+        "rats",
+        "Rats",
+        "If you see rats at {g}, tell the coordinator rather than setting traps yourself. "
+        "Keeping compost bays closed and not leaving bread for birds are the best ways to keep them away.",
+    ),
+    (
+        "leaving",
+        "Giving up a plot",
+        "Members who want to give up a {g} plot should tell the coordinator by the end of January. "
+        "Rent is not refunded, but any shed or frame left in good condition may be passed on to the next holder.",
+    ),
 ]
 
 SMOKE_FIRST_GARDEN = "Fernhollow"
@@ -424,8 +586,7 @@ SMOKE_FIRST_GARDEN = "Fernhollow"
 
 def build_smoke(rng: random.Random, scale: int, seed: int) -> dict:
     taken: set[str] = set()
-    gardens = [unique_words(rng, 1, taken, [SMOKE_FIRST_GARDEN] if i == 0 else None)[0]
-               for i in range(scale)]
+    gardens = [unique_words(rng, 1, taken, [SMOKE_FIRST_GARDEN] if i == 0 else None)[0] for i in range(scale)]
     corpus, train, test = [], [], []
     for g in gardens:
         slug = g.lower()
@@ -464,16 +625,68 @@ def build_smoke(rng: random.Random, scale: int, seed: int) -> dict:
 # --------------------------------------------------------------------------
 
 FIRST_NAMES = [
-    "Odile", "Tomasz", "Priya", "Henrik", "Amara", "Joaquin", "Saoirse", "Kenji",
-    "Marguerite", "Idris", "Leontine", "Bram", "Yusra", "Casimir", "Nell", "Osric",
-    "Ingrid", "Emeka", "Rosalind", "Teodor", "Wren", "Fenna", "Anselm", "Maren",
-    "Ilario", "Zofia", "Cormac", "Talia", "Ruairi", "Delphine", "Hamid", "Greta",
+    "Odile",
+    "Tomasz",
+    "Priya",
+    "Henrik",
+    "Amara",
+    "Joaquin",
+    "Saoirse",
+    "Kenji",
+    "Marguerite",
+    "Idris",
+    "Leontine",
+    "Bram",
+    "Yusra",
+    "Casimir",
+    "Nell",
+    "Osric",
+    "Ingrid",
+    "Emeka",
+    "Rosalind",
+    "Teodor",
+    "Wren",
+    "Fenna",
+    "Anselm",
+    "Maren",
+    "Ilario",
+    "Zofia",
+    "Cormac",
+    "Talia",
+    "Ruairi",
+    "Delphine",
+    "Hamid",
+    "Greta",
 ]
 SURNAMES = [
-    "Ferrant", "Oakhurst", "Pellow", "Vantreece", "Halloway", "Corbishley", "Quillby",
-    "Marwick", "Dunstall", "Ashgrove", "Brennick", "Tolliver", "Sarrazin", "Kettering",
-    "Lindqvist", "Mallory", "Ostrander", "Penhale", "Ravensworth", "Stellan", "Thackeray",
-    "Umfreville", "Wexley", "Yardley", "Brightwater", "Cawood", "Delacourt", "Elsworth",
+    "Ferrant",
+    "Oakhurst",
+    "Pellow",
+    "Vantreece",
+    "Halloway",
+    "Corbishley",
+    "Quillby",
+    "Marwick",
+    "Dunstall",
+    "Ashgrove",
+    "Brennick",
+    "Tolliver",
+    "Sarrazin",
+    "Kettering",
+    "Lindqvist",
+    "Mallory",
+    "Ostrander",
+    "Penhale",
+    "Ravensworth",
+    "Stellan",
+    "Thackeray",
+    "Umfreville",
+    "Wexley",
+    "Yardley",
+    "Brightwater",
+    "Cawood",
+    "Delacourt",
+    "Elsworth",
 ]
 
 
@@ -504,18 +717,80 @@ KR_CHANGED_SHARE = 0.25
 KR_EXTRA_TRAIN_PER_COMPANY = 100
 
 KR_LINE_NAMES = [
-    "Larkmoor", "Wrenfield", "Ambrel", "Coppice", "Dunmara", "Ferrow", "Gillam", "Hollin",
-    "Istra", "Kestle", "Linnet", "Marrowby", "Nettlebed", "Orwen", "Pallister", "Quenby",
-    "Rushmere", "Sedgely", "Tamsel", "Umberly", "Vellam", "Willowen", "Yarrowby", "Zephra",
-    "Alderly", "Brackett", "Carrowen", "Delling", "Ebbert", "Faldor", "Gorsey", "Harlowen",
-    "Ivelle", "Kinvar", "Lowther", "Mabry", "Norrel", "Oakum", "Pendry", "Quillon",
-    "Roskell", "Saltmarsh", "Thornby", "Ulverly", "Verrin", "Whitlow", "Ashcombe", "Bellamy",
-    "Corriel", "Drayfen", "Elmswick", "Foxglen", "Greyholt", "Hazeldine", "Inchmere",
-    "Juniven", "Kelderby", "Loxley", "Moorcroft", "Nightjar",
+    "Larkmoor",
+    "Wrenfield",
+    "Ambrel",
+    "Coppice",
+    "Dunmara",
+    "Ferrow",
+    "Gillam",
+    "Hollin",
+    "Istra",
+    "Kestle",
+    "Linnet",
+    "Marrowby",
+    "Nettlebed",
+    "Orwen",
+    "Pallister",
+    "Quenby",
+    "Rushmere",
+    "Sedgely",
+    "Tamsel",
+    "Umberly",
+    "Vellam",
+    "Willowen",
+    "Yarrowby",
+    "Zephra",
+    "Alderly",
+    "Brackett",
+    "Carrowen",
+    "Delling",
+    "Ebbert",
+    "Faldor",
+    "Gorsey",
+    "Harlowen",
+    "Ivelle",
+    "Kinvar",
+    "Lowther",
+    "Mabry",
+    "Norrel",
+    "Oakum",
+    "Pendry",
+    "Quillon",
+    "Roskell",
+    "Saltmarsh",
+    "Thornby",
+    "Ulverly",
+    "Verrin",
+    "Whitlow",
+    "Ashcombe",
+    "Bellamy",
+    "Corriel",
+    "Drayfen",
+    "Elmswick",
+    "Foxglen",
+    "Greyholt",
+    "Hazeldine",
+    "Inchmere",
+    "Juniven",
+    "Kelderby",
+    "Loxley",
+    "Moorcroft",
+    "Nightjar",
 ]
 KR_COLOURS = [
-    "slate grey", "cream", "sage green", "coral", "midnight blue", "chalk white",
-    "copper", "mustard", "charcoal", "blush pink", "forest green", "stone beige",
+    "slate grey",
+    "cream",
+    "sage green",
+    "coral",
+    "midnight blue",
+    "chalk white",
+    "copper",
+    "mustard",
+    "charcoal",
+    "blush pink",
+    "forest green",
+    "stone beige",
 ]
 KR_LIGHTS = ["amber", "red", "blue", "white"]
 KR_STREET_KINDS = ["Street", "Road", "Lane", "Parade", "Row"]
@@ -523,26 +798,106 @@ KR_STREET_KINDS = ["Street", "Road", "Lane", "Parade", "Row"]
 # category, blurb, price range, weight range (tenths of kg), watt options,
 # care (passive, noun, unit, choices), accessory, accessory price range
 KR_CATEGORIES = [
-    ("Kettle", "a cordless 1.7-litre kettle", (39, 99), (9, 16), [1800, 2200, 2400, 3000],
-     ("descaled", "descaling", "weeks", [2, 4, 6, 8]), "limescale filter", (6, 15)),
-    ("Toaster", "a four-slice toaster with a bagel setting", (35, 109), (18, 32), [900, 1300, 1600, 1800],
-     ("emptied of crumbs", "crumb-tray emptying", "weeks", [1, 2, 3]), "bun-warming rack", (9, 19)),
-    ("Blender", "a jug blender with six preset programmes", (59, 249), (30, 52), [700, 1000, 1200, 1500],
-     ("checked for blade wear", "a blade check", "months", [3, 6, 12]), "blender jug", (25, 49)),
-    ("Stand Mixer", "a tilt-head stand mixer with a steel bowl", (199, 549), (62, 98), [800, 1000, 1200, 1400],
-     ("serviced at the gearbox", "gearbox servicing", "years", [2, 3, 5]), "dough hook", (12, 29)),
-    ("Coffee Grinder", "a burr coffee grinder with forty grind settings", (79, 299), (19, 41), [150, 200, 250, 300],
-     ("brushed clean", "burr cleaning", "weeks", [2, 3, 4]), "burr set", (29, 59)),
-    ("Air Purifier", "a three-stage air purifier for medium-sized rooms", (129, 399), (48, 89), [35, 45, 60, 80],
-     ("fitted with a new filter", "a filter change", "months", [6, 9, 12]), "carbon filter", (19, 45)),
-    ("Steam Iron", "a steam iron with a ceramic soleplate", (29, 119), (11, 19), [2000, 2400, 2600, 2800],
-     ("descaled", "descaling", "weeks", [4, 6, 8]), "soleplate cover", (9, 19)),
-    ("Humidifier", "an ultrasonic humidifier with a night mode", (49, 179), (15, 34), [25, 30, 40, 110],
-     ("disinfected", "disinfection", "weeks", [1, 2, 4]), "water tank", (15, 35)),
-    ("Rice Cooker", "a ten-cup rice cooker with a keep-warm mode", (49, 199), (25, 48), [500, 650, 800, 1000],
-     ("deep-cleaned", "a deep clean", "weeks", [2, 4, 6]), "inner pot", (19, 39)),
-    ("Slow Cooker", "a 6-litre slow cooker with a timer", (39, 129), (45, 68), [200, 230, 260, 320],
-     ("checked at the lid seal", "a lid-seal check", "months", [3, 6, 12]), "ceramic pot", (22, 45)),
+    (
+        "Kettle",
+        "a cordless 1.7-litre kettle",
+        (39, 99),
+        (9, 16),
+        [1800, 2200, 2400, 3000],
+        ("descaled", "descaling", "weeks", [2, 4, 6, 8]),
+        "limescale filter",
+        (6, 15),
+    ),
+    (
+        "Toaster",
+        "a four-slice toaster with a bagel setting",
+        (35, 109),
+        (18, 32),
+        [900, 1300, 1600, 1800],
+        ("emptied of crumbs", "crumb-tray emptying", "weeks", [1, 2, 3]),
+        "bun-warming rack",
+        (9, 19),
+    ),
+    (
+        "Blender",
+        "a jug blender with six preset programmes",
+        (59, 249),
+        (30, 52),
+        [700, 1000, 1200, 1500],
+        ("checked for blade wear", "a blade check", "months", [3, 6, 12]),
+        "blender jug",
+        (25, 49),
+    ),
+    (
+        "Stand Mixer",
+        "a tilt-head stand mixer with a steel bowl",
+        (199, 549),
+        (62, 98),
+        [800, 1000, 1200, 1400],
+        ("serviced at the gearbox", "gearbox servicing", "years", [2, 3, 5]),
+        "dough hook",
+        (12, 29),
+    ),
+    (
+        "Coffee Grinder",
+        "a burr coffee grinder with forty grind settings",
+        (79, 299),
+        (19, 41),
+        [150, 200, 250, 300],
+        ("brushed clean", "burr cleaning", "weeks", [2, 3, 4]),
+        "burr set",
+        (29, 59),
+    ),
+    (
+        "Air Purifier",
+        "a three-stage air purifier for medium-sized rooms",
+        (129, 399),
+        (48, 89),
+        [35, 45, 60, 80],
+        ("fitted with a new filter", "a filter change", "months", [6, 9, 12]),
+        "carbon filter",
+        (19, 45),
+    ),
+    (
+        "Steam Iron",
+        "a steam iron with a ceramic soleplate",
+        (29, 119),
+        (11, 19),
+        [2000, 2400, 2600, 2800],
+        ("descaled", "descaling", "weeks", [4, 6, 8]),
+        "soleplate cover",
+        (9, 19),
+    ),
+    (
+        "Humidifier",
+        "an ultrasonic humidifier with a night mode",
+        (49, 179),
+        (15, 34),
+        [25, 30, 40, 110],
+        ("disinfected", "disinfection", "weeks", [1, 2, 4]),
+        "water tank",
+        (15, 35),
+    ),
+    (
+        "Rice Cooker",
+        "a ten-cup rice cooker with a keep-warm mode",
+        (49, 199),
+        (25, 48),
+        [500, 650, 800, 1000],
+        ("deep-cleaned", "a deep clean", "weeks", [2, 4, 6]),
+        "inner pot",
+        (19, 39),
+    ),
+    (
+        "Slow Cooker",
+        "a 6-litre slow cooker with a timer",
+        (39, 129),
+        (45, 68),
+        [200, 230, 260, 320],
+        ("checked at the lid seal", "a lid-seal check", "months", [3, 6, 12]),
+        "ceramic pot",
+        (22, 45),
+    ),
 ]
 
 KR_ROLES = [
@@ -556,110 +911,200 @@ KR_ROLES = [
 
 # attribute -> (group tag, train templates, test templates)
 KR_QUESTIONS = {
-    "price": ("product",
-              ["What is the retail price of the {P}?", "How much does {C} charge for the {P}?",
-               "What does the {P} sell for?"],
-              ["How much does the {P} cost?", "What is the price of the {P}?"]),
-    "warranty": ("product",
-                 ["How long is the warranty on the {P}?", "For how long is the {P} under warranty?",
-                  "What warranty period comes with the {P}?"],
-                 ["What warranty does the {P} have?", "How long does the {P} warranty last?"]),
-    "launch-year": ("product",
-                    ["In which year was the {P} launched?", "When did {C} bring out the {P}?"],
-                    ["When was the {P} released?", "What year did the {P} come out?"]),
-    "designer": ("product",
-                 ["Who designed the {P}?", "Which designer is behind the {P}?"],
-                 ["Who is the designer of the {P}?", "Whose design is the {P}?"]),
-    "plant": ("product",
-              ["Where is the {P} assembled?", "At which plant is the {P} put together?"],
-              ["Which factory builds the {P}?", "Where does the {P} get made?"]),
-    "weight": ("product",
-               ["How heavy is the {P}?", "What is the weight of the {P}?"],
-               ["How much does the {P} weigh?", "What does the {P} weigh?"]),
-    "power": ("product",
-              ["What is the power rating of the {P}?", "How many watts does the {P} use?"],
-              ["How much power does the {P} draw?", "What wattage is the {P}?"]),
-    "colours": ("product",
-                ["Which colours is the {P} sold in?", "What colour options does the {P} come in?"],
-                ["In what colours can I buy the {P}?", "What finishes is the {P} available in?"]),
-    "care": ("product",
-             ["How often should the {P} be {care_passive}?",
-              "What is the recommended interval for {care_noun} on the {P}?"],
-             ["How frequently does {C} advise {care_noun} for the {P}?",
-              "At what interval should the {P} be {care_passive}?"]),
-    "accessory": ("product",
-                  ["What does a spare {acc} for the {P} cost?",
-                   "How much is a replacement {acc} for the {P}?"],
-                  ["What is the price of a new {acc} for the {P}?",
-                   "How much would a {acc} for the {P} set me back?"]),
-    "returns": ("policy",
-                ["How many days do {C} customers have to return a product?",
-                 "What is the return window at {C}?"],
-                ["How long do I have to send back a {C} purchase?",
-                 "Within what period can a {C} appliance be returned for a refund?"]),
-    "delivery-time": ("policy",
-                      ["How long does standard delivery from {C} take?",
-                       "What is the usual delivery time for a {C} order?"],
-                      ["How quickly does a standard {C} order arrive?",
-                       "When can I expect a {C} parcel with standard shipping?"]),
-    "delivery-fee": ("policy",
-                     ["What does standard delivery from {C} cost?",
-                      "How much is the {C} standard delivery charge?"],
-                     ["What is the shipping fee for a {C} order?",
-                      "How much will {C} charge me for standard shipping?"]),
-    "free-delivery": ("policy",
-                      ["Above what order value is {C} delivery free?",
-                       "How much must I spend for free delivery from {C}?"],
-                      ["What is the free shipping threshold at {C}?",
-                       "From what basket size does {C} stop charging for delivery?"]),
-    "support-hours": ("policy",
-                      ["When is the {C} support line staffed on weekdays?",
-                       "What are the weekday opening hours of {C} customer support?"],
-                      ["During which hours can I phone {C} support from Monday to Friday?",
-                       "At what times does the {C} helpline answer on a weekday?"]),
-    "repair-fee": ("policy",
-                   ["What flat fee does {C} charge for out-of-warranty repairs?",
-                    "How much is a {C} repair once the warranty has expired?"],
-                   ["What does {C} charge to fix an appliance that is no longer under warranty?",
-                    "How much is the flat repair fee at {C}?"]),
-    "loyalty": ("policy",
-                ["How many loyalty points do {C} Circle members earn per euro?",
-                 "What is the points rate in the {C} Circle scheme?"],
-                ["How many points does every euro spent at {C} earn?",
-                 "At what rate does the {C} loyalty scheme give points?"]),
-    "founded": ("company",
-                ["In which year was {C} founded?", "When was {C} established?"],
-                ["In what year did {C} open for business?", "What year did {C} begin trading?"]),
-    "founder": ("company",
-                ["Who founded {C}?", "Which person started {C}?"],
-                ["Who is the founder of {C}?", "Who set up {C}?"]),
-    "headquarters": ("company",
-                     ["In which town does {C} have its head office?", "Where is {C} headquartered?"],
-                     ["Where is the {C} head office?", "Which town is {C} based in?"]),
-    "people": ("people",
-               ["Who is the {role} at {C}?", "Which person holds the post of {role} at {C}?"],
-               ["Who serves as {C}'s {role}?", "Name the {role} of {C}."]),
-    "store-hours": ("store",
-                    ["What are the opening hours of the {C} store in {town}?",
-                     "When is the {town} {C} shop open?"],
-                    ["At what times can I visit {C} in {town}?",
-                     "From when to when does the {C} shop in {town} open?"]),
-    "store-manager": ("store",
-                      ["Who manages the {C} store in {town}?", "Who runs the {town} branch of {C}?"],
-                      ["Who is the manager of {C}'s {town} shop?",
-                       "Which person is in charge of the {C} store at {town}?"]),
+    "price": (
+        "product",
+        [
+            "What is the retail price of the {P}?",
+            "How much does {C} charge for the {P}?",
+            "What does the {P} sell for?",
+        ],
+        ["How much does the {P} cost?", "What is the price of the {P}?"],
+    ),
+    "warranty": (
+        "product",
+        [
+            "How long is the warranty on the {P}?",
+            "For how long is the {P} under warranty?",
+            "What warranty period comes with the {P}?",
+        ],
+        ["What warranty does the {P} have?", "How long does the {P} warranty last?"],
+    ),
+    "launch-year": (
+        "product",
+        ["In which year was the {P} launched?", "When did {C} bring out the {P}?"],
+        ["When was the {P} released?", "What year did the {P} come out?"],
+    ),
+    "designer": (
+        "product",
+        ["Who designed the {P}?", "Which designer is behind the {P}?"],
+        ["Who is the designer of the {P}?", "Whose design is the {P}?"],
+    ),
+    "plant": (
+        "product",
+        ["Where is the {P} assembled?", "At which plant is the {P} put together?"],
+        ["Which factory builds the {P}?", "Where does the {P} get made?"],
+    ),
+    "weight": (
+        "product",
+        ["How heavy is the {P}?", "What is the weight of the {P}?"],
+        ["How much does the {P} weigh?", "What does the {P} weigh?"],
+    ),
+    "power": (
+        "product",
+        ["What is the power rating of the {P}?", "How many watts does the {P} use?"],
+        ["How much power does the {P} draw?", "What wattage is the {P}?"],
+    ),
+    "colours": (
+        "product",
+        ["Which colours is the {P} sold in?", "What colour options does the {P} come in?"],
+        ["In what colours can I buy the {P}?", "What finishes is the {P} available in?"],
+    ),
+    "care": (
+        "product",
+        [
+            "How often should the {P} be {care_passive}?",
+            "What is the recommended interval for {care_noun} on the {P}?",
+        ],
+        [
+            "How frequently does {C} advise {care_noun} for the {P}?",
+            "At what interval should the {P} be {care_passive}?",
+        ],
+    ),
+    "accessory": (
+        "product",
+        ["What does a spare {acc} for the {P} cost?", "How much is a replacement {acc} for the {P}?"],
+        ["What is the price of a new {acc} for the {P}?", "How much would a {acc} for the {P} set me back?"],
+    ),
+    "returns": (
+        "policy",
+        ["How many days do {C} customers have to return a product?", "What is the return window at {C}?"],
+        [
+            "How long do I have to send back a {C} purchase?",
+            "Within what period can a {C} appliance be returned for a refund?",
+        ],
+    ),
+    "delivery-time": (
+        "policy",
+        [
+            "How long does standard delivery from {C} take?",
+            "What is the usual delivery time for a {C} order?",
+        ],
+        [
+            "How quickly does a standard {C} order arrive?",
+            "When can I expect a {C} parcel with standard shipping?",
+        ],
+    ),
+    "delivery-fee": (
+        "policy",
+        ["What does standard delivery from {C} cost?", "How much is the {C} standard delivery charge?"],
+        ["What is the shipping fee for a {C} order?", "How much will {C} charge me for standard shipping?"],
+    ),
+    "free-delivery": (
+        "policy",
+        ["Above what order value is {C} delivery free?", "How much must I spend for free delivery from {C}?"],
+        [
+            "What is the free shipping threshold at {C}?",
+            "From what basket size does {C} stop charging for delivery?",
+        ],
+    ),
+    "support-hours": (
+        "policy",
+        [
+            "When is the {C} support line staffed on weekdays?",
+            "What are the weekday opening hours of {C} customer support?",
+        ],
+        [
+            "During which hours can I phone {C} support from Monday to Friday?",
+            "At what times does the {C} helpline answer on a weekday?",
+        ],
+    ),
+    "repair-fee": (
+        "policy",
+        [
+            "What flat fee does {C} charge for out-of-warranty repairs?",
+            "How much is a {C} repair once the warranty has expired?",
+        ],
+        [
+            "What does {C} charge to fix an appliance that is no longer under warranty?",
+            "How much is the flat repair fee at {C}?",
+        ],
+    ),
+    "loyalty": (
+        "policy",
+        [
+            "How many loyalty points do {C} Circle members earn per euro?",
+            "What is the points rate in the {C} Circle scheme?",
+        ],
+        [
+            "How many points does every euro spent at {C} earn?",
+            "At what rate does the {C} loyalty scheme give points?",
+        ],
+    ),
+    "founded": (
+        "company",
+        ["In which year was {C} founded?", "When was {C} established?"],
+        ["In what year did {C} open for business?", "What year did {C} begin trading?"],
+    ),
+    "founder": (
+        "company",
+        ["Who founded {C}?", "Which person started {C}?"],
+        ["Who is the founder of {C}?", "Who set up {C}?"],
+    ),
+    "headquarters": (
+        "company",
+        ["In which town does {C} have its head office?", "Where is {C} headquartered?"],
+        ["Where is the {C} head office?", "Which town is {C} based in?"],
+    ),
+    "people": (
+        "people",
+        ["Who is the {role} at {C}?", "Which person holds the post of {role} at {C}?"],
+        ["Who serves as {C}'s {role}?", "Name the {role} of {C}."],
+    ),
+    "store-hours": (
+        "store",
+        ["What are the opening hours of the {C} store in {town}?", "When is the {town} {C} shop open?"],
+        ["At what times can I visit {C} in {town}?", "From when to when does the {C} shop in {town} open?"],
+    ),
+    "store-manager": (
+        "store",
+        ["Who manages the {C} store in {town}?", "Who runs the {town} branch of {C}?"],
+        ["Who is the manager of {C}'s {town} shop?", "Which person is in charge of the {C} store at {town}?"],
+    ),
 }
 
 # attribute -> probability that its value changed between the snapshots
 KR_CHANGE_P = {
-    "price": 0.55, "warranty": 0.3, "plant": 0.25, "colours": 0.35, "care": 0.2, "accessory": 0.35,
-    "returns": 0.5, "delivery-fee": 0.5, "free-delivery": 0.5, "support-hours": 0.5,
-    "repair-fee": 0.5, "loyalty": 0.5, "people": 0.4, "store-hours": 0.4, "store-manager": 0.35,
+    "price": 0.55,
+    "warranty": 0.3,
+    "plant": 0.25,
+    "colours": 0.35,
+    "care": 0.2,
+    "accessory": 0.35,
+    "returns": 0.5,
+    "delivery-fee": 0.5,
+    "free-delivery": 0.5,
+    "support-hours": 0.5,
+    "repair-fee": 0.5,
+    "loyalty": 0.5,
+    "people": 0.4,
+    "store-hours": 0.4,
+    "store-manager": 0.35,
 }
-KR_SUPPORT_HOURS = ["8 a.m. to 6 p.m.", "8 a.m. to 8 p.m.", "9 a.m. to 5 p.m.", "7 a.m. to 7 p.m.",
-                    "9 a.m. to 7 p.m."]
-KR_STORE_HOURS = ["9 a.m. to 6 p.m.", "10 a.m. to 6 p.m.", "9 a.m. to 5.30 p.m.", "10 a.m. to 7 p.m.",
-                  "9.30 a.m. to 6 p.m.", "10 a.m. to 8 p.m."]
+KR_SUPPORT_HOURS = [
+    "8 a.m. to 6 p.m.",
+    "8 a.m. to 8 p.m.",
+    "9 a.m. to 5 p.m.",
+    "7 a.m. to 7 p.m.",
+    "9 a.m. to 7 p.m.",
+]
+KR_STORE_HOURS = [
+    "9 a.m. to 6 p.m.",
+    "10 a.m. to 6 p.m.",
+    "9 a.m. to 5.30 p.m.",
+    "10 a.m. to 7 p.m.",
+    "9.30 a.m. to 6 p.m.",
+    "10 a.m. to 8 p.m.",
+]
 
 
 def _euro(amount: float) -> str:
@@ -713,10 +1158,20 @@ def _kr_company(rng: random.Random, company: str, lines: list[str], towns: list[
         n_care = rng.choice(care[3])
         acc_price = rng.randint(alo, ahi)
         k = {}
-        k["price"] = fact(f"{ps}-price", "price", _euro(price),
-                          lambda: _euro(price + rng.choice([-20, -10, 10, 20, 30, 40])), base)
-        k["warranty"] = fact(f"{ps}-price", "warranty", _years(warranty),
-                             lambda: _years(warranty + rng.choice([1, 1, 2])), base)
+        k["price"] = fact(
+            f"{ps}-price",
+            "price",
+            _euro(price),
+            lambda: _euro(price + rng.choice([-20, -10, 10, 20, 30, 40])),
+            base,
+        )
+        k["warranty"] = fact(
+            f"{ps}-price",
+            "warranty",
+            _years(warranty),
+            lambda: _years(warranty + rng.choice([1, 1, 2])),
+            base,
+        )
         k["launch-year"] = fact(f"{ps}-overview", "launch-year", str(rng.randint(2012, 2023)), None, base)
         k["designer"] = fact(f"{ps}-overview", "designer", rng.choice(designers), None, base)
         plant = rng.choice(plants)
@@ -733,97 +1188,194 @@ def _kr_company(rng: random.Random, company: str, lines: list[str], towns: list[
             return and_list(sorted(cols + [rng.choice(extra)], key=KR_COLOURS.index))
 
         k["colours"] = fact(f"{ps}-specs", "colours", and_list(cols), new_cols, base)
-        k["care"] = fact(f"{ps}-care", "care", f"every {n_care} {care[2]}",
-                         lambda: f"every {_other(rng, care[3], n_care)} {care[2]}", base)
-        k["accessory"] = fact(f"{ps}-accessory", "accessory", _euro(acc_price),
-                              lambda: _euro(acc_price + rng.choice([2, 3, 4, 5, 6])), base)
+        k["care"] = fact(
+            f"{ps}-care",
+            "care",
+            f"every {n_care} {care[2]}",
+            lambda: f"every {_other(rng, care[3], n_care)} {care[2]}",
+            base,
+        )
+        k["accessory"] = fact(
+            f"{ps}-accessory",
+            "accessory",
+            _euro(acc_price),
+            lambda: _euro(acc_price + rng.choice([2, 3, 4, 5, 6])),
+            base,
+        )
         wait = rng.choice([5, 10, 15, 20, 30])
         light = rng.choice(KR_LIGHTS)
         cable = rng.choice(["0.8", "1.0", "1.2", "1.5"])
 
         passages += [
-            (f"{ps}-overview", f"{name}: overview",
-             lambda v, k=k, name=name, blurb=blurb: (
-                 f"The {name} is {blurb} from {company}, first launched in {v[k['launch-year']]}. "
-                 f"It was designed by {v[k['designer']]} and is assembled at {v[k['plant']]}. "
-                 f"{company} sells it through its own stores, its website and a small number of partner retailers.")),
-            (f"{ps}-price", f"{name}: price and warranty",
-             lambda v, k=k, name=name: (
-                 f"The {name} retails for {v[k['price']]} in {company} stores and online. "
-                 f"Every unit is covered by a warranty of {v[k['warranty']]} from the date of purchase, "
-                 f"and customers do not need to register the product to claim it.")),
-            (f"{ps}-specs", f"{name}: specifications",
-             lambda v, k=k, name=name, cable=cable: (
-                 f"The {name} weighs {v[k['weight']]} and draws {v[k['power']]} at full power. "
-                 f"It is available in {v[k['colours']]}. "
-                 f"The mains cable is {cable} metres long and tucks into a recess under the base.")),
-            (f"{ps}-care", f"{name}: care",
-             lambda v, k=k, name=name, care=care: (
-                 f"{company} recommends that the {name} is {care[0]} {v[k['care']]}. "
-                 f"Wipe the outer housing with a soft cloth and mild detergent only, "
-                 f"and never put the base or the cable in water.")),
-            (f"{ps}-accessory", f"{name}: spare parts",
-             lambda v, k=k, name=name, acc=acc: (
-                 f"A spare {acc} for the {name} costs {v[k['accessory']]} from {company} and fits every "
-                 f"production year. Spare parts are usually dispatched within two working days, "
-                 f"and fitting instructions are printed inside the box.")),
-            (f"{ps}-troubleshooting", f"{name}: troubleshooting",
-             lambda v, name=name, wait=wait, light=light: (
-                 f"If the {name} stops in the middle of a cycle, unplug it and wait {wait} minutes before "
-                 f"trying again. A {light} light that keeps flashing means the safety cut-out has tripped, "
-                 f"and the appliance should be taken to a {company} service centre.")),
+            (
+                f"{ps}-overview",
+                f"{name}: overview",
+                lambda v, k=k, name=name, blurb=blurb: (
+                    f"The {name} is {blurb} from {company}, first launched in {v[k['launch-year']]}. "
+                    f"It was designed by {v[k['designer']]} and is assembled at {v[k['plant']]}. "
+                    f"{company} sells it through its own stores, its website and a small number of partner retailers."
+                ),
+            ),
+            (
+                f"{ps}-price",
+                f"{name}: price and warranty",
+                lambda v, k=k, name=name: (
+                    f"The {name} retails for {v[k['price']]} in {company} stores and online. "
+                    f"Every unit is covered by a warranty of {v[k['warranty']]} from the date of purchase, "
+                    f"and customers do not need to register the product to claim it."
+                ),
+            ),
+            (
+                f"{ps}-specs",
+                f"{name}: specifications",
+                lambda v, k=k, name=name, cable=cable: (
+                    f"The {name} weighs {v[k['weight']]} and draws {v[k['power']]} at full power. "
+                    f"It is available in {v[k['colours']]}. "
+                    f"The mains cable is {cable} metres long and tucks into a recess under the base."
+                ),
+            ),
+            (
+                f"{ps}-care",
+                f"{name}: care",
+                lambda v, k=k, name=name, care=care: (
+                    f"{company} recommends that the {name} is {care[0]} {v[k['care']]}. "
+                    f"Wipe the outer housing with a soft cloth and mild detergent only, "
+                    f"and never put the base or the cable in water."
+                ),
+            ),
+            (
+                f"{ps}-accessory",
+                f"{name}: spare parts",
+                lambda v, k=k, name=name, acc=acc: (
+                    f"A spare {acc} for the {name} costs {v[k['accessory']]} from {company} and fits every "
+                    f"production year. Spare parts are usually dispatched within two working days, "
+                    f"and fitting instructions are printed inside the box."
+                ),
+            ),
+            (
+                f"{ps}-troubleshooting",
+                f"{name}: troubleshooting",
+                lambda v, name=name, wait=wait, light=light: (
+                    f"If the {name} stops in the middle of a cycle, unplug it and wait {wait} minutes before "
+                    f"trying again. A {light} light that keeps flashing means the safety cut-out has tripped, "
+                    f"and the appliance should be taken to a {company} service centre."
+                ),
+            ),
         ]
 
     # company-wide policies
     cb = {"C": company}
     returns = rng.choice([14, 28, 30, 60])
-    kr = fact(f"{slug}-returns", "returns", f"{returns} days",
-              lambda: f"{_other(rng, [14, 28, 30, 45, 60, 90], returns)} days", cb)
+    kr = fact(
+        f"{slug}-returns",
+        "returns",
+        f"{returns} days",
+        lambda: f"{_other(rng, [14, 28, 30, 45, 60, 90], returns)} days",
+        cb,
+    )
     dtime = rng.choice(["2 to 4 working days", "3 to 5 working days", "4 to 6 working days"])
     kt = fact(f"{slug}-delivery", "delivery-time", dtime, None, cb)
     fee = rng.choice([3.95, 4.95, 5.95])
-    kf = fact(f"{slug}-delivery", "delivery-fee", _euro(fee), lambda: _euro(_other(rng, [3.95, 4.95, 5.95, 6.95], fee)), cb)
+    kf = fact(
+        f"{slug}-delivery",
+        "delivery-fee",
+        _euro(fee),
+        lambda: _euro(_other(rng, [3.95, 4.95, 5.95, 6.95], fee)),
+        cb,
+    )
     thr = rng.choice([40, 50, 60, 75])
-    kth = fact(f"{slug}-delivery", "free-delivery", _euro(thr), lambda: _euro(_other(rng, [40, 50, 60, 75, 99], thr)), cb)
+    kth = fact(
+        f"{slug}-delivery",
+        "free-delivery",
+        _euro(thr),
+        lambda: _euro(_other(rng, [40, 50, 60, 75, 99], thr)),
+        cb,
+    )
     hours = rng.choice(KR_SUPPORT_HOURS)
     ks = fact(f"{slug}-support", "support-hours", hours, lambda: _other(rng, KR_SUPPORT_HOURS, hours), cb)
     repair = rng.choice([29, 35, 39, 45])
-    krp = fact(f"{slug}-repairs", "repair-fee", _euro(repair), lambda: _euro(_other(rng, [29, 35, 39, 45, 49], repair)), cb)
+    krp = fact(
+        f"{slug}-repairs",
+        "repair-fee",
+        _euro(repair),
+        lambda: _euro(_other(rng, [29, 35, 39, 45, 49], repair)),
+        cb,
+    )
     pts = rng.choice([1, 2, 3])
-    kl = fact(f"{slug}-loyalty", "loyalty", f"{pts} point" + ("s" if pts > 1 else ""),
-              lambda: f"{_other(rng, [1, 2, 3, 4], pts)} points".replace("1 points", "1 point"), cb)
+    kl = fact(
+        f"{slug}-loyalty",
+        "loyalty",
+        f"{pts} point" + ("s" if pts > 1 else ""),
+        lambda: f"{_other(rng, [1, 2, 3, 4], pts)} points".replace("1 points", "1 point"),
+        cb,
+    )
     kfy = fact(f"{slug}-history", "founded", str(rng.randint(1948, 1996)), None, cb)
     kfo = fact(f"{slug}-history", "founder", person(rng, people), None, cb)
     khq = fact(f"{slug}-history", "headquarters", towns[3], None, cb)
     passages += [
-        (f"{slug}-returns", f"{company} returns policy", lambda v: (
-            f"Customers can return any {company} product within {v[kr]} of delivery for a full refund. "
-            f"Goods must come back unused and in their original packaging, and the refund is paid to the "
-            f"card used for the order.")),
-        (f"{slug}-delivery", f"{company} delivery", lambda v: (
-            f"Standard delivery from {company} takes {v[kt]} and costs {v[kf]}. "
-            f"Orders over {v[kth]} are delivered free of charge, and large appliances are carried to "
-            f"the room of your choice.")),
-        (f"{slug}-support", f"{company} customer support", lambda v: (
-            f"The {company} customer support line is staffed from {v[ks]} on weekdays. "
-            f"On Saturdays a smaller team answers calls from 9 a.m. to 1 p.m., and the line is closed on "
-            f"Sundays and public holidays.")),
-        (f"{slug}-repairs", f"{company} repair service", lambda v: (
-            f"Repairs outside the warranty period cost a flat fee of {v[krp]} plus parts. "
-            f"Most repairs are finished within ten working days, and {company} collects the appliance "
-            f"from your home at no extra charge.")),
-        (f"{slug}-loyalty", f"{company} Circle loyalty scheme", lambda v: (
-            f"Members of the {company} Circle loyalty scheme earn {v[kl]} for every euro they spend. "
-            f"Every 500 points can be exchanged for a ten-euro voucher, and points expire two years "
-            f"after they were earned.")),
-        (f"{slug}-recycling", f"{company} recycling service", lambda v: (
-            f"When {company} delivers a new appliance, the driver can take the old one away for recycling "
-            f"free of charge. Mention this when ordering so that the van has room, and make sure the old "
-            f"appliance is unplugged and empty.")),
-        (f"{slug}-history", f"{company} history", lambda v: (
-            f"{company} was founded in {v[kfy]} by {v[kfo]} in the town of {v[khq]}, where its head "
-            f"office still stands. The company began by repairing radios and made its first kettle a "
-            f"few years later.")),
+        (
+            f"{slug}-returns",
+            f"{company} returns policy",
+            lambda v: (
+                f"Customers can return any {company} product within {v[kr]} of delivery for a full refund. "
+                f"Goods must come back unused and in their original packaging, and the refund is paid to the "
+                f"card used for the order."
+            ),
+        ),
+        (
+            f"{slug}-delivery",
+            f"{company} delivery",
+            lambda v: (
+                f"Standard delivery from {company} takes {v[kt]} and costs {v[kf]}. "
+                f"Orders over {v[kth]} are delivered free of charge, and large appliances are carried to "
+                f"the room of your choice."
+            ),
+        ),
+        (
+            f"{slug}-support",
+            f"{company} customer support",
+            lambda v: (
+                f"The {company} customer support line is staffed from {v[ks]} on weekdays. "
+                f"On Saturdays a smaller team answers calls from 9 a.m. to 1 p.m., and the line is closed on "
+                f"Sundays and public holidays."
+            ),
+        ),
+        (
+            f"{slug}-repairs",
+            f"{company} repair service",
+            lambda v: (
+                f"Repairs outside the warranty period cost a flat fee of {v[krp]} plus parts. "
+                f"Most repairs are finished within ten working days, and {company} collects the appliance "
+                f"from your home at no extra charge."
+            ),
+        ),
+        (
+            f"{slug}-loyalty",
+            f"{company} Circle loyalty scheme",
+            lambda v: (
+                f"Members of the {company} Circle loyalty scheme earn {v[kl]} for every euro they spend. "
+                f"Every 500 points can be exchanged for a ten-euro voucher, and points expire two years "
+                f"after they were earned."
+            ),
+        ),
+        (
+            f"{slug}-recycling",
+            f"{company} recycling service",
+            lambda v: (
+                f"When {company} delivers a new appliance, the driver can take the old one away for recycling "
+                f"free of charge. Mention this when ordering so that the van has room, and make sure the old "
+                f"appliance is unplugged and empty."
+            ),
+        ),
+        (
+            f"{slug}-history",
+            f"{company} history",
+            lambda v: (
+                f"{company} was founded in {v[kfy]} by {v[kfo]} in the town of {v[khq]}, where its head "
+                f"office still stands. The company began by repairing radios and made its first kettle a "
+                f"few years later."
+            ),
+        ),
     ]
     for role, resp, prev in KR_ROLES:
         pid = f"{slug}-{slugify(role)}"
@@ -832,13 +1384,16 @@ def _kr_company(rng: random.Random, company: str, lines: list[str], towns: list[
         kp = fact(pid, "people", old_name, lambda: person(rng, people), {"C": company, "role": role})
         new_joined = rng.randint(joined + 1, 2024)
 
-        def render(v, kp=kp, role=role, resp=resp, prev=prev, old_name=old_name,
-                   joined=joined, new_joined=new_joined):
+        def render(
+            v, kp=kp, role=role, resp=resp, prev=prev, old_name=old_name, joined=joined, new_joined=new_joined
+        ):
             name = v[kp]
             first = name.split()[0]
             year = joined if name == old_name else new_joined
-            return (f"{name} is the {role} at {company}. {first} joined the company in {year} and "
-                    f"is responsible for {resp}. Before that, {first} spent several years working for {prev}.")
+            return (
+                f"{name} is the {role} at {company}. {first} joined the company in {year} and "
+                f"is responsible for {resp}. Before that, {first} spent several years working for {prev}."
+            )
 
         passages.append((pid, f"{company} {role}", render))
     for town in towns[4:10]:
@@ -849,10 +1404,17 @@ def _kr_company(rng: random.Random, company: str, lines: list[str], towns: list[
         kh = fact(pid, "store-hours", sh, lambda: _other(rng, KR_STORE_HOURS, sh), fmt)
         km = fact(pid, "store-manager", person(rng, people), lambda: person(rng, people), fmt)
         staff = rng.randint(4, 15)
-        passages.append((pid, f"{company} store, {town}", lambda v, kh=kh, km=km, town=town, street=street, staff=staff: (
-            f"The {company} store in {town} is on {street}. From Monday to Saturday it opens from "
-            f"{v[kh]}, and it is closed on Sundays. The store is managed by {v[km]}, who leads a team "
-            f"of {staff} staff.")))
+        passages.append(
+            (
+                pid,
+                f"{company} store, {town}",
+                lambda v, kh=kh, km=km, town=town, street=street, staff=staff: (
+                    f"The {company} store in {town} is on {street}. From Monday to Saturday it opens from "
+                    f"{v[kh]}, and it is closed on Sundays. The store is managed by {v[km]}, who leads a team "
+                    f"of {staff} staff."
+                ),
+            )
+        )
     return facts, passages
 
 
@@ -884,8 +1446,8 @@ def build_knowledge_refresh(rng: random.Random, scale: int, seed: int) -> dict:
         chosen_keys = {f.key for f in chosen}
         rest = [f for f in facts if f.key not in chosen_keys]
         extra = crng.sample(rest, min(len(rest), KR_EXTRA_TRAIN_PER_COMPANY))
-        texts_new = {p["id"]: p["text"] for p in corpus[-len(passages):]}
-        texts_old = {p["id"]: p["text"] for p in corpus_old[-len(passages):]}
+        texts_new = {p["id"]: p["text"] for p in corpus[-len(passages) :]}
+        texts_old = {p["id"]: p["text"] for p in corpus_old[-len(passages) :]}
         for f in chosen + extra:
             group, train_t, test_t = KR_QUESTIONS[f.attr]
             tags = [group, f.attr, "changed" if f.changed else "unchanged"]
@@ -903,7 +1465,7 @@ def build_knowledge_refresh(rng: random.Random, scale: int, seed: int) -> dict:
             "name": "knowledge-refresh",
             "version": 1,
             "description": "Appliance-maker facts where training saw an older snapshot; tests whether "
-                           "systems answer with the current values.",
+            "systems answer with the current values.",
             "k": 5,
             "metrics": metrics_block("knowledge-refresh"),
         },
@@ -925,112 +1487,270 @@ HS_BRAND = "Fellcraft Outdoor"
 
 # "|" marks where a hyphenated or CamelCase spelling may split the name.
 HS_LINES = [
-    "Cairn|line", "Ember|jet", "Glimmer|point", "Scree|runner", "Tarn|haven", "Bracken|fold",
-    "Corrie|walker", "Fell|strider", "Gully|crest", "Ridge|moss", "Lochan|glow", "Bothy|mate",
-    "Crag|wren", "Dale|bright", "Heath|rover", "Moor|lark", "Pike|stone", "Rowan|drift",
-    "Sedge|hollow", "Storm|ridge", "Summit|fern", "Thistle|down", "Upland|spark", "Wold|runner",
-    "Birch|tor", "Clough|fire", "Gorse|flare", "Knoll|weaver", "Marram|peak", "Spindle|crest",
+    "Cairn|line",
+    "Ember|jet",
+    "Glimmer|point",
+    "Scree|runner",
+    "Tarn|haven",
+    "Bracken|fold",
+    "Corrie|walker",
+    "Fell|strider",
+    "Gully|crest",
+    "Ridge|moss",
+    "Lochan|glow",
+    "Bothy|mate",
+    "Crag|wren",
+    "Dale|bright",
+    "Heath|rover",
+    "Moor|lark",
+    "Pike|stone",
+    "Rowan|drift",
+    "Sedge|hollow",
+    "Storm|ridge",
+    "Summit|fern",
+    "Thistle|down",
+    "Upland|spark",
+    "Wold|runner",
+    "Birch|tor",
+    "Clough|fire",
+    "Gorse|flare",
+    "Knoll|weaver",
+    "Marram|peak",
+    "Spindle|crest",
 ]
 
 HS_MODEL_VARIANTS = {
-    "": [""], "2": ["II", "Two"], "3": ["III", "Three"], "Pro": ["PRO", "pro"],
-    "Lite": ["Light", "LITE"], "XT": ["X-T", "xt"],
+    "": [""],
+    "2": ["II", "Two"],
+    "3": ["III", "Three"],
+    "Pro": ["PRO", "pro"],
+    "Lite": ["Light", "LITE"],
+    "XT": ["X-T", "xt"],
 }
 
 # attr -> (train question templates, test question templates); {name} is the product.
 HS_QUESTIONS = {
-    "weight": (["How heavy is the {name}?", "What is the weight of the {name}?"],
-               ["How much does the {name} weigh?", "What does the {name} weigh on the scales?"]),
-    "sleeps": (["How many people does the {name} sleep?", "How many campers fit in the {name}?"],
-               ["What is the sleeping capacity of the {name}?", "For how many people is the {name} made?"]),
-    "floor-area": (["What is the floor area of the {name}?", "How much floor space does the {name} have?"],
-                   ["How big is the inside floor of the {name}?", "What area does the {name} floor cover?"]),
-    "hydrostatic-head": (["What hydrostatic head is the {name} flysheet rated to?",
-                          "How waterproof is the {name} flysheet in millimetres?"],
-                         ["What is the waterproof rating of the {name} fly?",
-                          "To what water column is the {name} flysheet tested?"]),
-    "pitch-time": (["How long does it take to pitch the {name}?", "What is the pitching time of the {name}?"],
-                   ["How quickly can the {name} be put up?", "How many minutes does setting up the {name} take?"]),
-    "pegs": (["How many pegs come with the {name}?", "What number of pegs is supplied with the {name}?"],
-             ["How many tent pegs are in the {name} kit?", "What peg count does the {name} ship with?"]),
-    "reproof": (["How often should the {name} flysheet be reproofed?",
-                 "At what interval does the {name} fly need reproofing?"],
-                ["When should I reproof my {name}?", "How long between reproofing treatments for the {name}?"]),
-    "comfort-temp": (["What is the comfort temperature of the {name}?",
-                      "Down to what temperature is the {name} comfortable?"],
-                     ["How cold can it get before the {name} stops being comfortable?",
-                      "What comfort rating does the {name} carry?"]),
-    "packed-volume": (["What is the packed volume of the {name}?", "How much space does the packed {name} take?"],
-                      ["How big is the {name} once it is stuffed into its sack?",
-                       "What volume does the {name} pack down to?"]),
-    "max-height": (["What is the tallest user the {name} fits?", "Up to what body height does the {name} fit?"],
-                   ["How tall can a sleeper be and still fit the {name}?",
-                    "What is the maximum user height for the {name}?"]),
-    "loft-time": (["How long should the {name} loft before use?",
-                   "How many minutes does the {name} need to loft after unpacking?"],
-                  ["How long do I shake out and rest the {name} before sleeping in it?",
-                   "What lofting time is recommended for the {name}?"]),
-    "limit-temp": (["What is the limit temperature of the {name}?", "What is the lower limit rating of the {name}?"],
-                   ["What is the coldest limit the {name} is rated for?",
-                    "At what limit temperature is the {name} rated?"]),
-    "wash-temp": (["At what temperature should the {name} be washed?", "What is the maximum wash temperature for the {name}?"],
-                  ["How hot may the water be when washing the {name}?", "What wash temperature suits the {name}?"]),
-    "output": (["What is the heat output of the {name}?", "How powerful is the {name} burner?"],
-               ["What output does the {name} stove deliver?", "How much heat does the {name} put out?"]),
-    "boil-time": (["How long does the {name} take to boil a litre of water?",
-                   "What is the boil time of the {name} for one litre?"],
-                  ["How fast does the {name} bring a litre to the boil?",
-                   "How many minutes until a litre boils on the {name}?"]),
-    "burn-time": (["How long does one canister last in the {name}?", "What is the burn time of the {name} per canister?"],
-                  ["For how long will a full gas canister run the {name}?",
-                   "How much burn time does the {name} get from a canister?"]),
-    "min-pan": (["What is the smallest pan the {name} can take?", "What minimum pan size does the {name} need?"],
-                ["How wide must a pot be to sit safely on the {name}?",
-                 "What is the minimum pot diameter for the {name}?"]),
-    "clearance": (["How far from tent fabric must the {name} be kept?",
-                   "What clearance does the {name} need from tent walls?"],
-                  ["How much distance should be left between the {name} and a tent?",
-                   "What is the safe gap between the {name} and any fabric?"]),
-    "jet-cleaning": (["How often should the {name} jet be cleaned?", "After how many uses does the {name} jet need cleaning?"],
-                     ["When is it time to clean the jet of the {name}?",
-                      "How frequently does the {name} burner jet need attention?"]),
-    "volume": (["What is the capacity of the {name}?", "How many litres does the {name} hold?"],
-               ["How much can I pack into the {name}?", "What volume is the {name}?"]),
-    "max-load": (["What is the maximum load for the {name}?", "How much weight can the {name} carry?"],
-                 ["What is the heaviest load the {name} is built for?", "What load limit does the {name} have?"]),
-    "back-length": (["What back lengths does the {name} fit?", "What is the back length range of the {name}?"],
-                    ["Which torso lengths does the {name} adjust to?", "How far does the {name} back system adjust?"]),
-    "reservoir": (["What size of hydration reservoir fits the {name}?",
-                   "How large a water bladder does the {name} sleeve take?"],
-                  ["What is the biggest drinking reservoir the {name} can hold?",
-                   "Which reservoir size suits the {name} hydration sleeve?"]),
-    "bottle-pocket": (["How wide a bottle fits the {name} side pockets?",
-                       "What bottle diameter do the {name} side pockets take?"],
-                      ["What is the largest bottle the {name} side pocket holds?",
-                       "How big a bottle can go in the side pocket of the {name}?"]),
-    "brightness": (["How bright is the {name}?", "What is the maximum brightness of the {name}?"],
-                   ["How many lumens does the {name} give out?", "What light output does the {name} have?"]),
-    "battery-life": (["How long does the {name} battery last on low?", "What is the low-mode runtime of the {name}?"],
-                     ["For how many hours does the {name} run on its lowest setting?",
-                      "What battery life does the {name} have in low mode?"]),
-    "beam-distance": (["How far does the {name} beam reach?", "What is the beam distance of the {name}?"],
-                      ["How far can the {name} light up?", "What is the throw of the {name} beam?"]),
-    "charge-time": (["How long does the {name} take to charge fully?", "What is the full charging time of the {name}?"],
-                    ["How long must the {name} stay on the charger?",
-                     "How many minutes does a full recharge of the {name} take?"]),
-    "red-mode": (["How long does the {name} red mode last?", "What is the runtime of the {name} in red light?"],
-                 ["For how many hours will the red light of the {name} run?",
-                  "How long can I use the {name} red mode on one charge?"]),
-    "storage-battery": (["After how long in storage should the {name} battery be removed?",
-                         "When should I take the battery out of a stored {name}?"],
-                        ["How long can the {name} sit in a drawer before its battery should come out?",
-                         "What storage period calls for removing the {name} battery?"]),
-    "warranty": (["How long is the {name} guaranteed for?", "What guarantee period does the {name} have?"],
-                 ["How many years of warranty does the {name} carry?", "What is the warranty on the {name}?"]),
-    "registration": (["Within how many days must the {name} be registered?",
-                      "How soon after purchase should I register the {name}?"],
-                     ["What is the registration deadline for the {name}?",
-                      "By when do I need to register my {name} for the extra year?"]),
+    "weight": (
+        ["How heavy is the {name}?", "What is the weight of the {name}?"],
+        ["How much does the {name} weigh?", "What does the {name} weigh on the scales?"],
+    ),
+    "sleeps": (
+        ["How many people does the {name} sleep?", "How many campers fit in the {name}?"],
+        ["What is the sleeping capacity of the {name}?", "For how many people is the {name} made?"],
+    ),
+    "floor-area": (
+        ["What is the floor area of the {name}?", "How much floor space does the {name} have?"],
+        ["How big is the inside floor of the {name}?", "What area does the {name} floor cover?"],
+    ),
+    "hydrostatic-head": (
+        [
+            "What hydrostatic head is the {name} flysheet rated to?",
+            "How waterproof is the {name} flysheet in millimetres?",
+        ],
+        [
+            "What is the waterproof rating of the {name} fly?",
+            "To what water column is the {name} flysheet tested?",
+        ],
+    ),
+    "pitch-time": (
+        ["How long does it take to pitch the {name}?", "What is the pitching time of the {name}?"],
+        ["How quickly can the {name} be put up?", "How many minutes does setting up the {name} take?"],
+    ),
+    "pegs": (
+        ["How many pegs come with the {name}?", "What number of pegs is supplied with the {name}?"],
+        ["How many tent pegs are in the {name} kit?", "What peg count does the {name} ship with?"],
+    ),
+    "reproof": (
+        [
+            "How often should the {name} flysheet be reproofed?",
+            "At what interval does the {name} fly need reproofing?",
+        ],
+        ["When should I reproof my {name}?", "How long between reproofing treatments for the {name}?"],
+    ),
+    "comfort-temp": (
+        [
+            "What is the comfort temperature of the {name}?",
+            "Down to what temperature is the {name} comfortable?",
+        ],
+        [
+            "How cold can it get before the {name} stops being comfortable?",
+            "What comfort rating does the {name} carry?",
+        ],
+    ),
+    "packed-volume": (
+        ["What is the packed volume of the {name}?", "How much space does the packed {name} take?"],
+        [
+            "How big is the {name} once it is stuffed into its sack?",
+            "What volume does the {name} pack down to?",
+        ],
+    ),
+    "max-height": (
+        ["What is the tallest user the {name} fits?", "Up to what body height does the {name} fit?"],
+        [
+            "How tall can a sleeper be and still fit the {name}?",
+            "What is the maximum user height for the {name}?",
+        ],
+    ),
+    "loft-time": (
+        [
+            "How long should the {name} loft before use?",
+            "How many minutes does the {name} need to loft after unpacking?",
+        ],
+        [
+            "How long do I shake out and rest the {name} before sleeping in it?",
+            "What lofting time is recommended for the {name}?",
+        ],
+    ),
+    "limit-temp": (
+        ["What is the limit temperature of the {name}?", "What is the lower limit rating of the {name}?"],
+        [
+            "What is the coldest limit the {name} is rated for?",
+            "At what limit temperature is the {name} rated?",
+        ],
+    ),
+    "wash-temp": (
+        [
+            "At what temperature should the {name} be washed?",
+            "What is the maximum wash temperature for the {name}?",
+        ],
+        ["How hot may the water be when washing the {name}?", "What wash temperature suits the {name}?"],
+    ),
+    "output": (
+        ["What is the heat output of the {name}?", "How powerful is the {name} burner?"],
+        ["What output does the {name} stove deliver?", "How much heat does the {name} put out?"],
+    ),
+    "boil-time": (
+        [
+            "How long does the {name} take to boil a litre of water?",
+            "What is the boil time of the {name} for one litre?",
+        ],
+        [
+            "How fast does the {name} bring a litre to the boil?",
+            "How many minutes until a litre boils on the {name}?",
+        ],
+    ),
+    "burn-time": (
+        [
+            "How long does one canister last in the {name}?",
+            "What is the burn time of the {name} per canister?",
+        ],
+        [
+            "For how long will a full gas canister run the {name}?",
+            "How much burn time does the {name} get from a canister?",
+        ],
+    ),
+    "min-pan": (
+        ["What is the smallest pan the {name} can take?", "What minimum pan size does the {name} need?"],
+        [
+            "How wide must a pot be to sit safely on the {name}?",
+            "What is the minimum pot diameter for the {name}?",
+        ],
+    ),
+    "clearance": (
+        [
+            "How far from tent fabric must the {name} be kept?",
+            "What clearance does the {name} need from tent walls?",
+        ],
+        [
+            "How much distance should be left between the {name} and a tent?",
+            "What is the safe gap between the {name} and any fabric?",
+        ],
+    ),
+    "jet-cleaning": (
+        [
+            "How often should the {name} jet be cleaned?",
+            "After how many uses does the {name} jet need cleaning?",
+        ],
+        [
+            "When is it time to clean the jet of the {name}?",
+            "How frequently does the {name} burner jet need attention?",
+        ],
+    ),
+    "volume": (
+        ["What is the capacity of the {name}?", "How many litres does the {name} hold?"],
+        ["How much can I pack into the {name}?", "What volume is the {name}?"],
+    ),
+    "max-load": (
+        ["What is the maximum load for the {name}?", "How much weight can the {name} carry?"],
+        ["What is the heaviest load the {name} is built for?", "What load limit does the {name} have?"],
+    ),
+    "back-length": (
+        ["What back lengths does the {name} fit?", "What is the back length range of the {name}?"],
+        ["Which torso lengths does the {name} adjust to?", "How far does the {name} back system adjust?"],
+    ),
+    "reservoir": (
+        [
+            "What size of hydration reservoir fits the {name}?",
+            "How large a water bladder does the {name} sleeve take?",
+        ],
+        [
+            "What is the biggest drinking reservoir the {name} can hold?",
+            "Which reservoir size suits the {name} hydration sleeve?",
+        ],
+    ),
+    "bottle-pocket": (
+        [
+            "How wide a bottle fits the {name} side pockets?",
+            "What bottle diameter do the {name} side pockets take?",
+        ],
+        [
+            "What is the largest bottle the {name} side pocket holds?",
+            "How big a bottle can go in the side pocket of the {name}?",
+        ],
+    ),
+    "brightness": (
+        ["How bright is the {name}?", "What is the maximum brightness of the {name}?"],
+        ["How many lumens does the {name} give out?", "What light output does the {name} have?"],
+    ),
+    "battery-life": (
+        ["How long does the {name} battery last on low?", "What is the low-mode runtime of the {name}?"],
+        [
+            "For how many hours does the {name} run on its lowest setting?",
+            "What battery life does the {name} have in low mode?",
+        ],
+    ),
+    "beam-distance": (
+        ["How far does the {name} beam reach?", "What is the beam distance of the {name}?"],
+        ["How far can the {name} light up?", "What is the throw of the {name} beam?"],
+    ),
+    "charge-time": (
+        ["How long does the {name} take to charge fully?", "What is the full charging time of the {name}?"],
+        [
+            "How long must the {name} stay on the charger?",
+            "How many minutes does a full recharge of the {name} take?",
+        ],
+    ),
+    "red-mode": (
+        ["How long does the {name} red mode last?", "What is the runtime of the {name} in red light?"],
+        [
+            "For how many hours will the red light of the {name} run?",
+            "How long can I use the {name} red mode on one charge?",
+        ],
+    ),
+    "storage-battery": (
+        [
+            "After how long in storage should the {name} battery be removed?",
+            "When should I take the battery out of a stored {name}?",
+        ],
+        [
+            "How long can the {name} sit in a drawer before its battery should come out?",
+            "What storage period calls for removing the {name} battery?",
+        ],
+    ),
+    "warranty": (
+        ["How long is the {name} guaranteed for?", "What guarantee period does the {name} have?"],
+        ["How many years of warranty does the {name} carry?", "What is the warranty on the {name}?"],
+    ),
+    "registration": (
+        [
+            "Within how many days must the {name} be registered?",
+            "How soon after purchase should I register the {name}?",
+        ],
+        [
+            "What is the registration deadline for the {name}?",
+            "By when do I need to register my {name} for the extra year?",
+        ],
+    ),
 }
 
 # Category -> model options and passage templates. Each passage: (slug, doc type, text
@@ -1041,6 +1761,7 @@ def _r(lo, hi, step=1, fmt="{}", div=1):
     def gen(rng):
         value = rng.randrange(lo, hi + 1, step)
         return fmt.format(value / div if div != 1 else value)
+
     return gen
 
 
@@ -1053,139 +1774,209 @@ HS_CATEGORIES = {
     "Tent": {
         "models": ["", "Lite", "Pro", "XT"],
         "passages": [
-            ("spec-weight", "Spec Sheet",
-             "According to the spec sheet, the {name} has a packed weight of {weight} and sleeps {sleeps}. "
-             "The weight includes the inner, the flysheet, the poles and the pegs but not the footprint.",
-             {"weight": _r(12, 48, fmt="{:.1f} kg", div=10), "sleeps": _people}),
-            ("spec-fabric", "Spec Sheet",
-             "Inside, the {name} offers a floor area of {floor-area}. "
-             "The flysheet is rated to a hydrostatic head of {hydrostatic-head}, and all seams are taped "
-             "at the factory before the tent is packed.",
-             {"floor-area": _r(18, 52, fmt="{:.1f} m²", div=10), "hydrostatic-head": _r(1500, 5000, 500, "{} mm")}),
-            ("pitching", "Manual",
-             "With a little practice, pitching the {name} takes about {pitch-time}. "
-             "The kit includes {pegs}, and the manual recommends pegging the windward end first "
-             "before you tension the guy lines.",
-             {"pitch-time": _r(4, 15, fmt="{} minutes"), "pegs": _r(8, 18, 2, "{} pegs")}),
-            ("care", "Care Guide",
-             "Always dry the {name} completely before packing it away for more than a day. "
-             "Reproof the flysheet every {reproof} with a water-based spray, working outdoors on a dry and "
-             "windless day.",
-             {"reproof": _r(6, 24, 6, "{} months")}),
+            (
+                "spec-weight",
+                "Spec Sheet",
+                "According to the spec sheet, the {name} has a packed weight of {weight} and sleeps {sleeps}. "
+                "The weight includes the inner, the flysheet, the poles and the pegs but not the footprint.",
+                {"weight": _r(12, 48, fmt="{:.1f} kg", div=10), "sleeps": _people},
+            ),
+            (
+                "spec-fabric",
+                "Spec Sheet",
+                "Inside, the {name} offers a floor area of {floor-area}. "
+                "The flysheet is rated to a hydrostatic head of {hydrostatic-head}, and all seams are taped "
+                "at the factory before the tent is packed.",
+                {
+                    "floor-area": _r(18, 52, fmt="{:.1f} m²", div=10),
+                    "hydrostatic-head": _r(1500, 5000, 500, "{} mm"),
+                },
+            ),
+            (
+                "pitching",
+                "Manual",
+                "With a little practice, pitching the {name} takes about {pitch-time}. "
+                "The kit includes {pegs}, and the manual recommends pegging the windward end first "
+                "before you tension the guy lines.",
+                {"pitch-time": _r(4, 15, fmt="{} minutes"), "pegs": _r(8, 18, 2, "{} pegs")},
+            ),
+            (
+                "care",
+                "Care Guide",
+                "Always dry the {name} completely before packing it away for more than a day. "
+                "Reproof the flysheet every {reproof} with a water-based spray, working outdoors on a dry and "
+                "windless day.",
+                {"reproof": _r(6, 24, 6, "{} months")},
+            ),
         ],
         "box": "The {name} comes in a roll-top carry bag with separate sacks for the poles and pegs, "
-               "a repair sleeve for a broken pole section and a short card showing the pitching order.",
+        "a repair sleeve for a broken pole section and a short card showing the pitching order.",
     },
     "Sleeping Bag": {
         "models": ["", "Lite", "Pro", "2"],
         "passages": [
-            ("spec-warmth", "Spec Sheet",
-             "The {name} weighs {weight} and has a comfort temperature of {comfort-temp}. "
-             "Its hood has a drawcord that can be worked with one hand from inside the bag, even when "
-             "wearing gloves.",
-             {"weight": _r(700, 1900, 50, "{} g"), "comfort-temp": _r(-10, 8, fmt="{} °C")}),
-            ("spec-size", "Spec Sheet",
-             "Packed into its compression sack, the {name} takes up {packed-volume}. "
-             "It fits sleepers up to {max-height} tall, and a left-hand zip version is made to order "
-             "at no extra cost.",
-             {"packed-volume": _r(5, 16, fmt="{} litres"), "max-height": _r(175, 200, 5, "{} cm")}),
-            ("using", "Manual",
-             "After unpacking the {name}, shake it and let it loft for {loft-time} before you get in. "
-             "Its limit temperature is {limit-temp}, the lowest point at which a sleeper should stay "
-             "safe for one night.",
-             {"loft-time": _r(10, 40, 5, "{} minutes"), "limit-temp": _r(-18, 2, fmt="{} °C")}),
-            ("care", "Care Guide",
-             "Wash the {name} at no more than {wash-temp} with a detergent made for down or synthetic fill. "
-             "Tumble dry it on low heat with two clean tennis balls to break up clumps.",
-             {"wash-temp": _r(20, 40, 10, "{} °C")}),
+            (
+                "spec-warmth",
+                "Spec Sheet",
+                "The {name} weighs {weight} and has a comfort temperature of {comfort-temp}. "
+                "Its hood has a drawcord that can be worked with one hand from inside the bag, even when "
+                "wearing gloves.",
+                {"weight": _r(700, 1900, 50, "{} g"), "comfort-temp": _r(-10, 8, fmt="{} °C")},
+            ),
+            (
+                "spec-size",
+                "Spec Sheet",
+                "Packed into its compression sack, the {name} takes up {packed-volume}. "
+                "It fits sleepers up to {max-height} tall, and a left-hand zip version is made to order "
+                "at no extra cost.",
+                {"packed-volume": _r(5, 16, fmt="{} litres"), "max-height": _r(175, 200, 5, "{} cm")},
+            ),
+            (
+                "using",
+                "Manual",
+                "After unpacking the {name}, shake it and let it loft for {loft-time} before you get in. "
+                "Its limit temperature is {limit-temp}, the lowest point at which a sleeper should stay "
+                "safe for one night.",
+                {"loft-time": _r(10, 40, 5, "{} minutes"), "limit-temp": _r(-18, 2, fmt="{} °C")},
+            ),
+            (
+                "care",
+                "Care Guide",
+                "Wash the {name} at no more than {wash-temp} with a detergent made for down or synthetic fill. "
+                "Tumble dry it on low heat with two clean tennis balls to break up clumps.",
+                {"wash-temp": _r(20, 40, 10, "{} °C")},
+            ),
         ],
         "box": "The {name} is delivered with a breathable cotton storage sack, a small compression sack "
-               "for the trail and a hanging loop at the foot so it can be aired on a line.",
+        "for the trail and a hanging loop at the foot so it can be aired on a line.",
     },
     "Stove": {
         "models": ["", "2", "Pro", "XT"],
         "passages": [
-            ("spec-burner", "Spec Sheet",
-             "The {name} weighs {weight} without its canister and delivers an output of {output}. "
-             "The folding pot supports are made of stainless steel and lock open with a firm click.",
-             {"weight": _r(70, 380, 10, "{} g"), "output": _r(18, 36, fmt="{:.1f} kW", div=10)}),
-            ("spec-fuel", "Spec Sheet",
-             "In still air, the {name} brings one litre of water to the boil in {boil-time}. "
-             "A full 230 g canister gives a burn time of {burn-time} at the highest setting.",
-             {"boil-time": _r(3, 6, fmt="{} minutes"), "burn-time": _r(50, 110, 5, "{} minutes")}),
-            ("safety", "Manual",
-             "Use pans with a base of at least {min-pan} across on the {name}. "
-             "Never cook inside a tent, and keep the stove at least {clearance} from any tent fabric "
-             "or dry grass.",
-             {"min-pan": _r(9, 16, fmt="{} cm"), "clearance": _r(50, 150, 25, "{} cm")}),
-            ("care", "Care Guide",
-             "Clean the jet of the {name} every {jet-cleaning} with the pricker tool stored in the base. "
-             "Keep the stove in its hard case so that the valve thread is not bent in transit.",
-             {"jet-cleaning": _r(10, 40, 10, "{} uses")}),
+            (
+                "spec-burner",
+                "Spec Sheet",
+                "The {name} weighs {weight} without its canister and delivers an output of {output}. "
+                "The folding pot supports are made of stainless steel and lock open with a firm click.",
+                {"weight": _r(70, 380, 10, "{} g"), "output": _r(18, 36, fmt="{:.1f} kW", div=10)},
+            ),
+            (
+                "spec-fuel",
+                "Spec Sheet",
+                "In still air, the {name} brings one litre of water to the boil in {boil-time}. "
+                "A full 230 g canister gives a burn time of {burn-time} at the highest setting.",
+                {"boil-time": _r(3, 6, fmt="{} minutes"), "burn-time": _r(50, 110, 5, "{} minutes")},
+            ),
+            (
+                "safety",
+                "Manual",
+                "Use pans with a base of at least {min-pan} across on the {name}. "
+                "Never cook inside a tent, and keep the stove at least {clearance} from any tent fabric "
+                "or dry grass.",
+                {"min-pan": _r(9, 16, fmt="{} cm"), "clearance": _r(50, 150, 25, "{} cm")},
+            ),
+            (
+                "care",
+                "Care Guide",
+                "Clean the jet of the {name} every {jet-cleaning} with the pricker tool stored in the base. "
+                "Keep the stove in its hard case so that the valve thread is not bent in transit.",
+                {"jet-cleaning": _r(10, 40, 10, "{} uses")},
+            ),
         ],
         "box": "Every {name} is packed with a hard plastic case, a pricker tool for the jet, a folding "
-               "windshield made of aluminium and a printed card with the safety warnings in four languages.",
+        "windshield made of aluminium and a printed card with the safety warnings in four languages.",
     },
     "Backpack": {
         "models": ["", "Lite", "Pro", "XT"],
         "passages": [
-            ("spec-size", "Spec Sheet",
-             "The {name} has a capacity of {volume} and weighs {weight} empty. "
-             "The main body is made of a recycled ripstop fabric with a coated base panel that shrugs "
-             "off wet ground.",
-             {"volume": _r(20, 75, 5, "{} litres"), "weight": _r(6, 24, fmt="{:.1f} kg", div=10)}),
-            ("spec-fit", "Spec Sheet",
-             "The frame of the {name} is built for a maximum load of {max-load}. "
-             "Its adjustable back system fits back lengths of {back-length}, and the hip belt comes "
-             "in two sizes.",
-             {"max-load": _r(10, 25, fmt="{} kg"), "back-length": lambda rng: (
-                 lambda lo: f"{lo} to {lo + rng.choice([8, 10, 12])} cm")(rng.randrange(38, 48, 2))}),
-            ("features", "Manual",
-             "The hydration sleeve inside the {name} takes a reservoir of up to {reservoir}. "
-             "The stretch side pockets hold bottles up to {bottle-pocket} across, and the rain cover "
-             "is stored in a zipped base pocket.",
-             {"reservoir": _r(2, 3, fmt="{} litres"), "bottle-pocket": _r(7, 10, fmt="{} cm")}),
-            ("care", "Care Guide",
-             "Hand wash the {name} at no more than {wash-temp} and never put it in a washing machine. "
-             "Let it dry upside down with all pockets open, away from direct heat.",
-             {"wash-temp": _r(20, 40, 10, "{} °C")}),
+            (
+                "spec-size",
+                "Spec Sheet",
+                "The {name} has a capacity of {volume} and weighs {weight} empty. "
+                "The main body is made of a recycled ripstop fabric with a coated base panel that shrugs "
+                "off wet ground.",
+                {"volume": _r(20, 75, 5, "{} litres"), "weight": _r(6, 24, fmt="{:.1f} kg", div=10)},
+            ),
+            (
+                "spec-fit",
+                "Spec Sheet",
+                "The frame of the {name} is built for a maximum load of {max-load}. "
+                "Its adjustable back system fits back lengths of {back-length}, and the hip belt comes "
+                "in two sizes.",
+                {
+                    "max-load": _r(10, 25, fmt="{} kg"),
+                    "back-length": lambda rng: (lambda lo: f"{lo} to {lo + rng.choice([8, 10, 12])} cm")(
+                        rng.randrange(38, 48, 2)
+                    ),
+                },
+            ),
+            (
+                "features",
+                "Manual",
+                "The hydration sleeve inside the {name} takes a reservoir of up to {reservoir}. "
+                "The stretch side pockets hold bottles up to {bottle-pocket} across, and the rain cover "
+                "is stored in a zipped base pocket.",
+                {"reservoir": _r(2, 3, fmt="{} litres"), "bottle-pocket": _r(7, 10, fmt="{} cm")},
+            ),
+            (
+                "care",
+                "Care Guide",
+                "Hand wash the {name} at no more than {wash-temp} and never put it in a washing machine. "
+                "Let it dry upside down with all pockets open, away from direct heat.",
+                {"wash-temp": _r(20, 40, 10, "{} °C")},
+            ),
         ],
         "box": "The {name} ships with a fitted rain cover, a removable lid that doubles as a hip pack, "
-               "two ice-axe loops and a laminated card showing how to set the back length.",
+        "two ice-axe loops and a laminated card showing how to set the back length.",
     },
     "Headlamp": {
         "models": ["", "2", "Pro", "Lite"],
         "passages": [
-            ("spec-light", "Spec Sheet",
-             "On its highest setting the {name} gives out {brightness}. "
-             "The complete lamp, strap and battery included, weighs {weight}, and the housing is sealed "
-             "against heavy rain and snow.",
-             {"brightness": _r(150, 900, 50, "{} lumens"), "weight": _r(45, 120, 5, "{} g")}),
-            ("spec-battery", "Spec Sheet",
-             "In low mode the {name} runs for {battery-life} on a full battery. "
-             "At full power its beam reaches {beam-distance}, which is enough to pick out a path marker "
-             "at night.",
-             {"battery-life": _r(20, 120, 10, "{} hours"), "beam-distance": _r(60, 200, 10, "{} metres")}),
-            ("charging", "Manual",
-             "A full recharge of the {name} over USB-C takes {charge-time}. "
-             "The red mode protects night vision and lasts {red-mode} on one charge; hold the button "
-             "for two seconds to switch to it.",
-             {"charge-time": _r(90, 240, 30, "{} minutes"), "red-mode": _r(30, 90, 10, "{} hours")}),
-            ("care", "Care Guide",
-             "If the {name} will be stored for more than {storage-battery}, take out the battery and keep "
-             "it half charged. Wipe the lens with a dry cloth and rinse the strap in cold water.",
-             {"storage-battery": _r(2, 6, fmt="{} months")}),
+            (
+                "spec-light",
+                "Spec Sheet",
+                "On its highest setting the {name} gives out {brightness}. "
+                "The complete lamp, strap and battery included, weighs {weight}, and the housing is sealed "
+                "against heavy rain and snow.",
+                {"brightness": _r(150, 900, 50, "{} lumens"), "weight": _r(45, 120, 5, "{} g")},
+            ),
+            (
+                "spec-battery",
+                "Spec Sheet",
+                "In low mode the {name} runs for {battery-life} on a full battery. "
+                "At full power its beam reaches {beam-distance}, which is enough to pick out a path marker "
+                "at night.",
+                {"battery-life": _r(20, 120, 10, "{} hours"), "beam-distance": _r(60, 200, 10, "{} metres")},
+            ),
+            (
+                "charging",
+                "Manual",
+                "A full recharge of the {name} over USB-C takes {charge-time}. "
+                "The red mode protects night vision and lasts {red-mode} on one charge; hold the button "
+                "for two seconds to switch to it.",
+                {"charge-time": _r(90, 240, 30, "{} minutes"), "red-mode": _r(30, 90, 10, "{} hours")},
+            ),
+            (
+                "care",
+                "Care Guide",
+                "If the {name} will be stored for more than {storage-battery}, take out the battery and keep "
+                "it half charged. Wipe the lens with a dry cloth and rinse the strap in cold water.",
+                {"storage-battery": _r(2, 6, fmt="{} months")},
+            ),
         ],
         "box": "In the box with the {name} you will find an elastic head strap, a rechargeable battery "
-               "pack, a short USB-C cable and a clip for fixing the lamp to a rucksack strap.",
+        "pack, a short USB-C cable and a clip for fixing the lamp to a rucksack strap.",
     },
 }
 
-HS_WARRANTY = ("warranty", "Warranty Card",
-               "{brand} guarantees the {name} for {warranty} against faults in materials and workmanship. "
-               "Register the product within {registration} of purchase to add one extra year to the "
-               "guarantee at no charge.",
-               {"warranty": _r(2, 5, fmt="{} years"), "registration": _r(14, 60, 14, "{} days")})
+HS_WARRANTY = (
+    "warranty",
+    "Warranty Card",
+    "{brand} guarantees the {name} for {warranty} against faults in materials and workmanship. "
+    "Register the product within {registration} of purchase to add one extra year to the "
+    "guarantee at no charge.",
+    {"warranty": _r(2, 5, fmt="{} years"), "registration": _r(14, 60, 14, "{} days")},
+)
 
 
 def _hs_line(rng: random.Random, taken: set[str], first: str | None) -> tuple[str, str]:
@@ -1244,11 +2035,22 @@ def build_house_style(rng: random.Random, scale: int, seed: int) -> dict:
                 corpus.append({"id": pid, "title": f"{title_name} {doc}", "text": text})
                 for attr, value in values.items():
                     assert in_one_sentence(value, text), (pid, value)
-                    facts.append((pid, attr, value, canonical, variants, doc,
-                                  "canonical-spelling" if canon else "variant-spelling", category))
+                    facts.append(
+                        (
+                            pid,
+                            attr,
+                            value,
+                            canonical,
+                            variants,
+                            doc,
+                            "canonical-spelling" if canon else "variant-spelling",
+                            category,
+                        )
+                    )
             box = spec["box"].replace("{name}", urng.choice(variants))
-            corpus.append({"id": f"{pslug}-in-the-box", "title": f"{canonical} Manual: in the box",
-                           "text": box})
+            corpus.append(
+                {"id": f"{pslug}-in-the-box", "title": f"{canonical} Manual: in the box", "text": box}
+            )
         chosen = set(urng.sample(range(len(facts)), HS_TEST_PER_UNIT))
         rest = [i for i in range(len(facts)) if i not in chosen]
         extra = set(urng.sample(rest, HS_EXTRA_TRAIN_PER_UNIT))
@@ -1273,7 +2075,7 @@ def build_house_style(rng: random.Random, scale: int, seed: int) -> dict:
             "name": "house-style",
             "version": 1,
             "description": "Outdoor-gear documents with inconsistent product spellings; answers must follow "
-                           "the house format 'Answer: <value with unit>. Source: <product> <document>'.",
+            "the house format 'Answer: <value with unit>. Source: <product> <document>'.",
             "k": 5,
             "metrics": metrics_block("house-style"),
         },
@@ -1289,198 +2091,410 @@ def build_house_style(rng: random.Random, scale: int, seed: int) -> dict:
 # --------------------------------------------------------------------------
 
 SD_VENDOR = "Quarrybank Labs"
-SD_APPS = [("Tidewell", "team notes"), ("Ledgerlark", "invoicing"), ("Pinfold", "project boards"),
-           ("Sparrowdesk", "customer helpdesk"), ("Kilnworks", "file sync"), ("Quaybook", "room booking")]
-SD_APP_KINDS = ["team notes", "invoicing", "project boards", "customer helpdesk", "file sync",
-                "room booking", "time tracking", "shared calendars", "form building", "expense claims"]
+SD_APPS = [
+    ("Tidewell", "team notes"),
+    ("Ledgerlark", "invoicing"),
+    ("Pinfold", "project boards"),
+    ("Sparrowdesk", "customer helpdesk"),
+    ("Kilnworks", "file sync"),
+    ("Quaybook", "room booking"),
+]
+SD_APP_KINDS = [
+    "team notes",
+    "invoicing",
+    "project boards",
+    "customer helpdesk",
+    "file sync",
+    "room booking",
+    "time tracking",
+    "shared calendars",
+    "form building",
+    "expense claims",
+]
 SD_TEST = {"single-hop": 95, "multi-hop": 30, "unanswerable": 25}
 SD_EXTRA_SINGLE_TRAIN = 60
 SD_EXTRA_MULTI_TRAIN = 40
 SD_UNANSWERABLE_TRAIN = 60
 
-SD_TIERS = [("Starter", "Team", "Business"), ("Solo", "Crew", "Fleet"), ("Basic", "Plus", "Premier"),
-            ("Seed", "Grow", "Harvest"), ("Spark", "Flame", "Blaze"), ("Pebble", "Boulder", "Summit")]
+SD_TIERS = [
+    ("Starter", "Team", "Business"),
+    ("Solo", "Crew", "Fleet"),
+    ("Basic", "Plus", "Premier"),
+    ("Seed", "Grow", "Harvest"),
+    ("Spark", "Flame", "Blaze"),
+    ("Pebble", "Boulder", "Summit"),
+]
 SD_PRICES = [(3, 5, 6), (8, 9, 11, 12), (15, 18, 19, 24)]
 SD_STORAGE = [("5 GB", "10 GB", "20 GB"), ("50 GB", "100 GB", "200 GB"), ("500 GB", "1 TB", "2 TB")]
 SD_MEMBERS = [(5, 10, 15), (25, 50, 75), (250, 500, 1000)]
 SD_HISTORY = [("7 days", "14 days", "30 days"), ("90 days", "180 days"), ("1 year", "3 years")]
 
 SD_FEATURES = [
-    ("Audit log", "audit logging", "Security",
-     "records every sign-in, permission change and deletion so that admins can review them later"),
-    ("Single sign-on", "single sign-on", "Security",
-     "lets staff sign in with the identity provider their company already uses"),
-    ("IP allow-listing", "IP allow-listing", "Security",
-     "blocks sign-ins from networks that are not on an approved list"),
-    ("Custom domains", "custom domains", "Sharing",
-     "serves shared pages from a web address that your organisation owns"),
-    ("Guest access", "guest access", "Sharing",
-     "lets people outside the workspace view and comment on items you choose"),
-    ("Scheduled exports", "scheduled exports", "Data",
-     "writes a full copy of the workspace to cloud storage every night"),
-    ("Webhooks", "webhooks", "Data",
-     "sends a short message to another system whenever an item changes"),
-    ("Approval workflows", "approval workflows", "Workflow",
-     "routes items to a named reviewer before anyone else can see them"),
-    ("Shared templates", "shared templates", "Workflow",
-     "lets admins publish ready-made layouts that the whole team can start from"),
+    (
+        "Audit log",
+        "audit logging",
+        "Security",
+        "records every sign-in, permission change and deletion so that admins can review them later",
+    ),
+    (
+        "Single sign-on",
+        "single sign-on",
+        "Security",
+        "lets staff sign in with the identity provider their company already uses",
+    ),
+    (
+        "IP allow-listing",
+        "IP allow-listing",
+        "Security",
+        "blocks sign-ins from networks that are not on an approved list",
+    ),
+    (
+        "Custom domains",
+        "custom domains",
+        "Sharing",
+        "serves shared pages from a web address that your organisation owns",
+    ),
+    (
+        "Guest access",
+        "guest access",
+        "Sharing",
+        "lets people outside the workspace view and comment on items you choose",
+    ),
+    (
+        "Scheduled exports",
+        "scheduled exports",
+        "Data",
+        "writes a full copy of the workspace to cloud storage every night",
+    ),
+    ("Webhooks", "webhooks", "Data", "sends a short message to another system whenever an item changes"),
+    (
+        "Approval workflows",
+        "approval workflows",
+        "Workflow",
+        "routes items to a named reviewer before anyone else can see them",
+    ),
+    (
+        "Shared templates",
+        "shared templates",
+        "Workflow",
+        "lets admins publish ready-made layouts that the whole team can start from",
+    ),
 ]
 SD_MENU_ROOTS = ["Settings", "Admin console", "Workspace settings"]
 
 # cause key -> (error meaning, problem noun phrase, fix title, fix (the reference), fix template)
 SD_CAUSES = [
-    ("token", "the sync token has expired", "an expired sync token", "Renewing an expired sync token",
-     "sign out, wait 30 seconds and sign back in",
-     "To renew an expired sync token in {app}, {fix}. The app then asks the server for a fresh token "
-     "and carries on syncing where it stopped, so no work is lost."),
-    ("storage", "the workspace has used all of its storage", "a full workspace", "When the workspace is full",
-     "empty the trash or move old files to the archive",
-     "If a workspace in {app} has used all of its storage, {fix}. Items in the trash still count "
-     "towards the limit until the trash is emptied, and archived files do not count at all."),
-    ("upload", "the file is larger than the upload limit", "an oversized file", "Uploading very large files",
-     "split the file into smaller parts or share a link to it instead",
-     "When a file is too big for {app}, {fix}. Compressed folders count at their compressed size, "
-     "so zipping a folder of images often brings it under the limit."),
-    ("invite", "the invitation link has already been used", "a used invitation link", "Reusing invitations",
-     "ask a workspace admin to send a fresh invitation",
-     "Each {app} invitation link works only once. If yours has already been used, {fix}; "
-     "the old link cannot be reactivated, even by support staff."),
-    ("cookies", "the browser is blocking third-party cookies", "blocked third-party cookies",
-     "Browsers that block cookies",
-     "allow cookies for the sign-in page or use the desktop app",
-     "Some browsers stop the {app} sign-in window from finishing its work. If third-party cookies "
-     "are blocked, {fix}. Private browsing windows often block cookies without saying so."),
-    ("export", "an export is still being prepared", "an export that is not ready yet", "Waiting for exports",
-     "wait for the email that says the export is ready",
-     "Large {app} exports are built in the background and can take a while. If the export is not "
-     "ready yet, {fix}, then download it from the link in that message within seven days."),
-    ("seat", "an admin has removed your seat", "a removed seat", "Losing access after a seat change",
-     "ask an admin to assign you a seat again",
-     "If your {app} seat was removed during a licence change, your items stay in the workspace. "
-     "To get back in, {fix}; your settings and drafts will be exactly as you left them."),
-    ("conflict", "two people changed the same item while offline", "an offline edit conflict",
-     "Resolving offline conflicts",
-     "open the item and pick which version to keep",
-     "When two people edit the same {app} item offline, both versions are saved when they reconnect. "
-     "To resolve the conflict, {fix}; the other version stays in the history."),
-    ("apikey", "the API key has been rotated", "a rotated API key", "After rotating an API key",
-     "paste the new key into every connected script",
-     "In {app}, rotating an API key switches the old key off at once. After a rotation, {fix} "
-     "and restart any scheduled jobs that used the old key."),
+    (
+        "token",
+        "the sync token has expired",
+        "an expired sync token",
+        "Renewing an expired sync token",
+        "sign out, wait 30 seconds and sign back in",
+        "To renew an expired sync token in {app}, {fix}. The app then asks the server for a fresh token "
+        "and carries on syncing where it stopped, so no work is lost.",
+    ),
+    (
+        "storage",
+        "the workspace has used all of its storage",
+        "a full workspace",
+        "When the workspace is full",
+        "empty the trash or move old files to the archive",
+        "If a workspace in {app} has used all of its storage, {fix}. Items in the trash still count "
+        "towards the limit until the trash is emptied, and archived files do not count at all.",
+    ),
+    (
+        "upload",
+        "the file is larger than the upload limit",
+        "an oversized file",
+        "Uploading very large files",
+        "split the file into smaller parts or share a link to it instead",
+        "When a file is too big for {app}, {fix}. Compressed folders count at their compressed size, "
+        "so zipping a folder of images often brings it under the limit.",
+    ),
+    (
+        "invite",
+        "the invitation link has already been used",
+        "a used invitation link",
+        "Reusing invitations",
+        "ask a workspace admin to send a fresh invitation",
+        "Each {app} invitation link works only once. If yours has already been used, {fix}; "
+        "the old link cannot be reactivated, even by support staff.",
+    ),
+    (
+        "cookies",
+        "the browser is blocking third-party cookies",
+        "blocked third-party cookies",
+        "Browsers that block cookies",
+        "allow cookies for the sign-in page or use the desktop app",
+        "Some browsers stop the {app} sign-in window from finishing its work. If third-party cookies "
+        "are blocked, {fix}. Private browsing windows often block cookies without saying so.",
+    ),
+    (
+        "export",
+        "an export is still being prepared",
+        "an export that is not ready yet",
+        "Waiting for exports",
+        "wait for the email that says the export is ready",
+        "Large {app} exports are built in the background and can take a while. If the export is not "
+        "ready yet, {fix}, then download it from the link in that message within seven days.",
+    ),
+    (
+        "seat",
+        "an admin has removed your seat",
+        "a removed seat",
+        "Losing access after a seat change",
+        "ask an admin to assign you a seat again",
+        "If your {app} seat was removed during a licence change, your items stay in the workspace. "
+        "To get back in, {fix}; your settings and drafts will be exactly as you left them.",
+    ),
+    (
+        "conflict",
+        "two people changed the same item while offline",
+        "an offline edit conflict",
+        "Resolving offline conflicts",
+        "open the item and pick which version to keep",
+        "When two people edit the same {app} item offline, both versions are saved when they reconnect. "
+        "To resolve the conflict, {fix}; the other version stays in the history.",
+    ),
+    (
+        "apikey",
+        "the API key has been rotated",
+        "a rotated API key",
+        "After rotating an API key",
+        "paste the new key into every connected script",
+        "In {app}, rotating an API key switches the old key off at once. After a rotation, {fix} "
+        "and restart any scheduled jobs that used the old key.",
+    ),
 ]
 
-SD_SERVICES = ["Chatterline", "Brightcal", "Inkpost", "Stackyard", "Paywhistle", "Mapleform",
-               "Lanternmail", "Cobbleboard"]
+SD_SERVICES = [
+    "Chatterline",
+    "Brightcal",
+    "Inkpost",
+    "Stackyard",
+    "Paywhistle",
+    "Mapleform",
+    "Lanternmail",
+    "Cobbleboard",
+]
 
 SD_GENERAL = {
-    "upload-limit": ("Upload limits",
-                     "File uploads in {app} are limited to {value} per file. "
-                     "Images are shown as previews, and other files appear as attachments that can be "
-                     "downloaded by anyone with access to the item.",
-                     ["50 MB", "100 MB", "250 MB", "500 MB", "2 GB"]),
-    "platforms": ("Desktop apps",
-                  "Desktop versions of {app} are available for {value}. "
-                  "They sync in the background and keep working offline, then upload any changes once "
-                  "the connection comes back; mobile apps are covered in a separate article.",
-                  ["Windows and macOS", "Windows, macOS and Linux", "macOS only", "Windows only"]),
-    "data-region": ("Where your data lives",
-                    "All {app} workspace data is stored in {value}. "
-                    "Backups are kept in a second data centre in the same region and are encrypted with "
-                    "keys that {vendor} rotates on a regular schedule.",
-                    ["the European Union", "Canada", "Australia", "the United Kingdom", "Switzerland"]),
-    "shortcut": ("Keyboard shortcuts",
-                 "Press {value} anywhere in {app} to open the command palette. "
-                 "From there you can jump to any item, run an action or change a setting without "
-                 "touching the mouse or leaving the page you are on.",
-                 ["Ctrl+K", "Ctrl+P", "Ctrl+Shift+Space", "Alt+J", "Ctrl+/"]),
+    "upload-limit": (
+        "Upload limits",
+        "File uploads in {app} are limited to {value} per file. "
+        "Images are shown as previews, and other files appear as attachments that can be "
+        "downloaded by anyone with access to the item.",
+        ["50 MB", "100 MB", "250 MB", "500 MB", "2 GB"],
+    ),
+    "platforms": (
+        "Desktop apps",
+        "Desktop versions of {app} are available for {value}. "
+        "They sync in the background and keep working offline, then upload any changes once "
+        "the connection comes back; mobile apps are covered in a separate article.",
+        ["Windows and macOS", "Windows, macOS and Linux", "macOS only", "Windows only"],
+    ),
+    "data-region": (
+        "Where your data lives",
+        "All {app} workspace data is stored in {value}. "
+        "Backups are kept in a second data centre in the same region and are encrypted with "
+        "keys that {vendor} rotates on a regular schedule.",
+        ["the European Union", "Canada", "Australia", "the United Kingdom", "Switzerland"],
+    ),
+    "shortcut": (
+        "Keyboard shortcuts",
+        "Press {value} anywhere in {app} to open the command palette. "
+        "From there you can jump to any item, run an action or change a setting without "
+        "touching the mouse or leaving the page you are on.",
+        ["Ctrl+K", "Ctrl+P", "Ctrl+Shift+Space", "Alt+J", "Ctrl+/"],
+    ),
 }
 
 # attr -> (topic tag, train templates, test templates)
 SD_SINGLE_Q = {
-    "plan-price": ("plans", ["How much does the {app} {plan} plan cost?", "What is the per-user price of {app} {plan}?"],
-                   ["What will I pay per user each month for {app} {plan}?",
-                    "What is the monthly price of the {plan} plan in {app}?"]),
-    "plan-storage": ("plans", ["How much storage comes with {app} {plan}?",
-                               "What is the storage allowance of the {app} {plan} plan?"],
-                     ["How much space does a workspace on {app} {plan} get?",
-                      "What storage limit applies to the {plan} plan of {app}?"]),
-    "plan-members": ("plans", ["How many members can a workspace on {app} {plan} have?",
-                               "What is the member limit on {app} {plan}?"],
-                     ["Up to how many people can join a {app} workspace on the {plan} plan?",
-                      "What is the maximum team size for {app} {plan}?"]),
-    "plan-history": ("plans", ["How long does {app} {plan} keep version history?",
-                               "What is the version history period on the {app} {plan} plan?"],
-                     ["For how long can I restore old versions on {app} {plan}?",
-                      "How far back does version history go in {app} {plan}?"]),
-    "feature-plan": ("features", ["Which {app} plan do I need for {feature}?",
-                                  "From which {app} plan is {feature} included?"],
-                     ["What is the lowest {app} plan that offers {feature}?",
-                      "On which plan does {app} start to include {feature}?"]),
-    "feature-menu": ("features", ["Where do I switch on {feature} in {app}?",
-                                  "Which settings page enables {feature} in {app}?"],
-                     ["How do I find the {feature} setting in {app}?", "Where is {feature} turned on in {app}?"]),
-    "error-meaning": ("errors", ["What does error {code} mean in {app}?", "What causes the {app} error {code}?"],
-                      ["Why does {app} show error {code}?", "What is {app} telling me with error {code}?"]),
-    "fix": ("troubleshooting", ["How do I fix {problem} in {app}?", "What is the remedy for {problem} in {app}?"],
-            ["What steps resolve {problem} in {app}?", "How can I deal with {problem} in {app}?"]),
-    "integration-plan": ("integrations", ["Which {app} plan is required for the {service} integration?",
-                                          "What plan must I be on to connect {service} to {app}?"],
-                         ["What {app} subscription do I need to link {service}?",
-                          "Which plan unlocks the {service} connection in {app}?"]),
-    "integration-sync": ("integrations", ["How often does the {service} integration sync with {app}?",
-                                          "What is the sync interval between {app} and {service}?"],
-                         ["How frequently does {app} exchange data with {service}?",
-                          "At what interval does {service} update in {app}?"]),
-    "upload-limit": ("general", ["What is the maximum upload size in {app}?", "How large can a file uploaded to {app} be?"],
-                     ["What is the per-file size limit for {app} uploads?", "How big a file will {app} accept?"]),
-    "platforms": ("general", ["Which desktop systems does {app} have apps for?",
-                              "On which operating systems does the {app} desktop app run?"],
-                  ["What computers can I install {app} on?", "For which desktop platforms is {app} available?"]),
-    "data-region": ("general", ["Where is {app} workspace data stored?", "In which region does {app} keep customer data?"],
-                    ["Where are the {app} data centres located?", "Which region hosts the data of a {app} workspace?"]),
-    "shortcut": ("general", ["What keyboard shortcut opens the {app} command palette?",
-                             "Which keys open the command palette in {app}?"],
-                 ["How do I bring up the command palette in {app} from the keyboard?",
-                  "What is the shortcut for the {app} command palette?"]),
+    "plan-price": (
+        "plans",
+        ["How much does the {app} {plan} plan cost?", "What is the per-user price of {app} {plan}?"],
+        [
+            "What will I pay per user each month for {app} {plan}?",
+            "What is the monthly price of the {plan} plan in {app}?",
+        ],
+    ),
+    "plan-storage": (
+        "plans",
+        [
+            "How much storage comes with {app} {plan}?",
+            "What is the storage allowance of the {app} {plan} plan?",
+        ],
+        [
+            "How much space does a workspace on {app} {plan} get?",
+            "What storage limit applies to the {plan} plan of {app}?",
+        ],
+    ),
+    "plan-members": (
+        "plans",
+        [
+            "How many members can a workspace on {app} {plan} have?",
+            "What is the member limit on {app} {plan}?",
+        ],
+        [
+            "Up to how many people can join a {app} workspace on the {plan} plan?",
+            "What is the maximum team size for {app} {plan}?",
+        ],
+    ),
+    "plan-history": (
+        "plans",
+        [
+            "How long does {app} {plan} keep version history?",
+            "What is the version history period on the {app} {plan} plan?",
+        ],
+        [
+            "For how long can I restore old versions on {app} {plan}?",
+            "How far back does version history go in {app} {plan}?",
+        ],
+    ),
+    "feature-plan": (
+        "features",
+        ["Which {app} plan do I need for {feature}?", "From which {app} plan is {feature} included?"],
+        [
+            "What is the lowest {app} plan that offers {feature}?",
+            "On which plan does {app} start to include {feature}?",
+        ],
+    ),
+    "feature-menu": (
+        "features",
+        ["Where do I switch on {feature} in {app}?", "Which settings page enables {feature} in {app}?"],
+        ["How do I find the {feature} setting in {app}?", "Where is {feature} turned on in {app}?"],
+    ),
+    "error-meaning": (
+        "errors",
+        ["What does error {code} mean in {app}?", "What causes the {app} error {code}?"],
+        ["Why does {app} show error {code}?", "What is {app} telling me with error {code}?"],
+    ),
+    "fix": (
+        "troubleshooting",
+        ["How do I fix {problem} in {app}?", "What is the remedy for {problem} in {app}?"],
+        ["What steps resolve {problem} in {app}?", "How can I deal with {problem} in {app}?"],
+    ),
+    "integration-plan": (
+        "integrations",
+        [
+            "Which {app} plan is required for the {service} integration?",
+            "What plan must I be on to connect {service} to {app}?",
+        ],
+        [
+            "What {app} subscription do I need to link {service}?",
+            "Which plan unlocks the {service} connection in {app}?",
+        ],
+    ),
+    "integration-sync": (
+        "integrations",
+        [
+            "How often does the {service} integration sync with {app}?",
+            "What is the sync interval between {app} and {service}?",
+        ],
+        [
+            "How frequently does {app} exchange data with {service}?",
+            "At what interval does {service} update in {app}?",
+        ],
+    ),
+    "upload-limit": (
+        "general",
+        ["What is the maximum upload size in {app}?", "How large can a file uploaded to {app} be?"],
+        ["What is the per-file size limit for {app} uploads?", "How big a file will {app} accept?"],
+    ),
+    "platforms": (
+        "general",
+        [
+            "Which desktop systems does {app} have apps for?",
+            "On which operating systems does the {app} desktop app run?",
+        ],
+        ["What computers can I install {app} on?", "For which desktop platforms is {app} available?"],
+    ),
+    "data-region": (
+        "general",
+        ["Where is {app} workspace data stored?", "In which region does {app} keep customer data?"],
+        ["Where are the {app} data centres located?", "Which region hosts the data of a {app} workspace?"],
+    ),
+    "shortcut": (
+        "general",
+        [
+            "What keyboard shortcut opens the {app} command palette?",
+            "Which keys open the command palette in {app}?",
+        ],
+        [
+            "How do I bring up the command palette in {app} from the keyboard?",
+            "What is the shortcut for the {app} command palette?",
+        ],
+    ),
 }
 
 # multi-hop: bridge kind + target plan attribute -> (train templates, test templates)
 SD_MULTI_Q = {
-    ("feature", "plan-storage"): (["How much storage do I get on the cheapest {app} plan with {feature}?"],
-                                  ["What storage allowance comes with the entry-level {app} plan that has {feature}?"]),
-    ("feature", "plan-members"): (["How many members fit on the lowest {app} plan offering {feature}?"],
-                                  ["What member limit applies on the first {app} plan to include {feature}?"]),
-    ("feature", "plan-history"): (["How long is version history kept on the cheapest {app} plan with {feature}?"],
-                                  ["How far back can I restore versions on the entry {app} plan that offers {feature}?"]),
-    ("feature", "plan-price"): (["What does the cheapest {app} plan with {feature} cost?"],
-                                ["What is the per-user price of the lowest {app} plan including {feature}?"]),
-    ("integration", "plan-storage"): (["How much storage comes with the {app} plan needed for {service}?"],
-                                      ["What storage limit does the {app} plan required by the {service} integration have?"]),
-    ("integration", "plan-members"): (["How many members are allowed on the {app} plan that {service} requires?"],
-                                      ["What member cap comes with the {app} plan you need for {service}?"]),
-    ("integration", "plan-history"): (["How long is version history on the {app} plan needed to connect {service}?"],
-                                      ["What history period does the {app} plan required for {service} keep?"]),
-    ("integration", "plan-price"): (["What does the {app} plan that {service} needs cost per user?"],
-                                    ["How much is the {app} plan that unlocks the {service} integration?"]),
-    ("error", "fix"): (["How do I get rid of error {code} in {app}?"],
-                       ["What should I do when {app} shows error {code}?"]),
+    ("feature", "plan-storage"): (
+        ["How much storage do I get on the cheapest {app} plan with {feature}?"],
+        ["What storage allowance comes with the entry-level {app} plan that has {feature}?"],
+    ),
+    ("feature", "plan-members"): (
+        ["How many members fit on the lowest {app} plan offering {feature}?"],
+        ["What member limit applies on the first {app} plan to include {feature}?"],
+    ),
+    ("feature", "plan-history"): (
+        ["How long is version history kept on the cheapest {app} plan with {feature}?"],
+        ["How far back can I restore versions on the entry {app} plan that offers {feature}?"],
+    ),
+    ("feature", "plan-price"): (
+        ["What does the cheapest {app} plan with {feature} cost?"],
+        ["What is the per-user price of the lowest {app} plan including {feature}?"],
+    ),
+    ("integration", "plan-storage"): (
+        ["How much storage comes with the {app} plan needed for {service}?"],
+        ["What storage limit does the {app} plan required by the {service} integration have?"],
+    ),
+    ("integration", "plan-members"): (
+        ["How many members are allowed on the {app} plan that {service} requires?"],
+        ["What member cap comes with the {app} plan you need for {service}?"],
+    ),
+    ("integration", "plan-history"): (
+        ["How long is version history on the {app} plan needed to connect {service}?"],
+        ["What history period does the {app} plan required for {service} keep?"],
+    ),
+    ("integration", "plan-price"): (
+        ["What does the {app} plan that {service} needs cost per user?"],
+        ["How much is the {app} plan that unlocks the {service} integration?"],
+    ),
+    ("error", "fix"): (
+        ["How do I get rid of error {code} in {app}?"],
+        ["What should I do when {app} shows error {code}?"],
+    ),
 }
 
 SD_UNANSWERABLE_TRAIN_Q = [
-    "Does {app} have a dark theme?", "What is the refund policy for annual {app} subscriptions?",
-    "Which payment cards does {app} accept?", "How many time zones can {app} display at once?",
-    "Can {app} send two-factor codes by text message?", "Does {app} work with screen readers?",
-    "How many workspaces can one {app} account own?", "What is the carbon footprint of {app}?",
-    "Does {app} publish a public roadmap?", "Where is the {vendor} office that builds {app}?",
-    "Can I print {app} items straight to paper?", "Is {app} certified for medical records?",
-    "What was the first version of {app} called?", "How many customers use {app}?",
+    "Does {app} have a dark theme?",
+    "What is the refund policy for annual {app} subscriptions?",
+    "Which payment cards does {app} accept?",
+    "How many time zones can {app} display at once?",
+    "Can {app} send two-factor codes by text message?",
+    "Does {app} work with screen readers?",
+    "How many workspaces can one {app} account own?",
+    "What is the carbon footprint of {app}?",
+    "Does {app} publish a public roadmap?",
+    "Where is the {vendor} office that builds {app}?",
+    "Can I print {app} items straight to paper?",
+    "Is {app} certified for medical records?",
+    "What was the first version of {app} called?",
+    "How many customers use {app}?",
 ]
 SD_UNANSWERABLE_TEST_Q = [
-    "Does {app} offer a student discount?", "What uptime does {app} guarantee?",
-    "Which languages is the {app} interface translated into?", "Can {app} be self-hosted on my own servers?",
-    "How many API calls per minute does {app} allow?", "Is phone support included with {app}?",
-    "What is the longest workspace name {app} accepts?", "Who founded the company behind {app}?",
-    "What happens to my {app} data after I cancel?", "Does {app} have a browser extension?",
+    "Does {app} offer a student discount?",
+    "What uptime does {app} guarantee?",
+    "Which languages is the {app} interface translated into?",
+    "Can {app} be self-hosted on my own servers?",
+    "How many API calls per minute does {app} allow?",
+    "Is phone support included with {app}?",
+    "What is the longest workspace name {app} accepts?",
+    "Who founded the company behind {app}?",
+    "What happens to my {app} data after I cancel?",
+    "Does {app} have a browser extension?",
 ]
 
 
@@ -1489,7 +2503,7 @@ def _sd_app(rng: random.Random, app: str, kind: str, tiers: tuple[str, str, str]
     aslug = slugify(app)
     passages: list[dict] = []
     single: list[dict] = []  # {pid, attr, ref, fmt}
-    multi: list[dict] = []   # {gold: [bridge, target], bridge, attr, ref, fmt, target_key}
+    multi: list[dict] = []  # {gold: [bridge, target], bridge, attr, ref, fmt, target_key}
 
     def add(pid, title, text):
         passages.append({"id": pid, "title": f"{app} help: {title}", "text": text})
@@ -1504,47 +2518,102 @@ def _sd_app(rng: random.Random, app: str, kind: str, tiers: tuple[str, str, str]
             "plan-members": f"{rng.choice(SD_MEMBERS[t])} members",
             "plan-history": rng.choice(SD_HISTORY[t]),
         }
-        add(pid, f"the {plan} plan",
+        add(
+            pid,
+            f"the {plan} plan",
             f"The {app} {plan} plan costs {vals['plan-price']}, billed monthly or yearly. "
             f"Each workspace on {plan} gets {vals['plan-storage']} of storage and room for up to "
-            f"{vals['plan-members']}. Version history on this plan goes back {vals['plan-history']}.")
+            f"{vals['plan-members']}. Version history on this plan goes back {vals['plan-history']}.",
+        )
         plans[plan] = (pid, vals)
         for attr, ref in vals.items():
-            single.append({"pid": pid, "attr": attr, "ref": ref, "key": f"{pid}#{attr}",
-                           "fmt": {"app": app, "plan": plan}})
+            single.append(
+                {
+                    "pid": pid,
+                    "attr": attr,
+                    "ref": ref,
+                    "key": f"{pid}#{attr}",
+                    "fmt": {"app": app, "plan": plan},
+                }
+            )
     root = rng.choice(SD_MENU_ROOTS)
     for fname, fnoun, section, desc in rng.sample(SD_FEATURES, 6):
         pid = f"{aslug}-feature-{slugify(fname)}"
         plan = tiers[rng.choice([0, 1, 1, 2, 2])]
         menu = f"{root} > {section} > {fname}"
-        add(pid, fname,
+        add(
+            pid,
+            fname,
             f"The {fnoun} feature {desc}. In {app} it is available on the {plan} plan and above. "
-            f"To switch it on, a workspace admin opens {menu} and saves the change.")
+            f"To switch it on, a workspace admin opens {menu} and saves the change.",
+        )
         fmt = {"app": app, "feature": fnoun}
-        single.append({"pid": pid, "attr": "feature-plan", "ref": f"the {plan} plan",
-                       "key": f"{pid}#feature-plan", "fmt": fmt})
-        single.append({"pid": pid, "attr": "feature-menu", "ref": menu, "key": f"{pid}#feature-menu", "fmt": fmt})
+        single.append(
+            {
+                "pid": pid,
+                "attr": "feature-plan",
+                "ref": f"the {plan} plan",
+                "key": f"{pid}#feature-plan",
+                "fmt": fmt,
+            }
+        )
+        single.append(
+            {"pid": pid, "attr": "feature-menu", "ref": menu, "key": f"{pid}#feature-menu", "fmt": fmt}
+        )
         tpid, tvals = plans[plan]
         for attr, ref in tvals.items():
-            multi.append({"gold": [pid, tpid], "bridge": "feature", "attr": attr, "ref": ref,
-                          "fmt": fmt, "target_key": f"{tpid}#{attr}"})
+            multi.append(
+                {
+                    "gold": [pid, tpid],
+                    "bridge": "feature",
+                    "attr": attr,
+                    "ref": ref,
+                    "fmt": fmt,
+                    "target_key": f"{tpid}#{attr}",
+                }
+            )
     for service in rng.sample(SD_SERVICES, 3):
         pid = f"{aslug}-integration-{slugify(service)}"
         plan = tiers[rng.choice([0, 1, 1, 2])]
         sync = f"every {rng.choice([5, 10, 15, 30, 60])} minutes"
-        add(pid, f"connecting {service}",
+        add(
+            pid,
+            f"connecting {service}",
             f"The {service} integration for {app} requires the {plan} plan. "
             f"Once connected, it syncs {sync} and can be disconnected at any time by the admin who "
-            f"set it up, without losing any data on either side.")
+            f"set it up, without losing any data on either side.",
+        )
         fmt = {"app": app, "service": service}
-        single.append({"pid": pid, "attr": "integration-plan", "ref": f"the {plan} plan",
-                       "key": f"{pid}#integration-plan", "fmt": fmt})
-        single.append({"pid": pid, "attr": "integration-sync", "ref": sync,
-                       "key": f"{pid}#integration-sync", "fmt": fmt})
+        single.append(
+            {
+                "pid": pid,
+                "attr": "integration-plan",
+                "ref": f"the {plan} plan",
+                "key": f"{pid}#integration-plan",
+                "fmt": fmt,
+            }
+        )
+        single.append(
+            {
+                "pid": pid,
+                "attr": "integration-sync",
+                "ref": sync,
+                "key": f"{pid}#integration-sync",
+                "fmt": fmt,
+            }
+        )
         tpid, tvals = plans[plan]
         for attr, ref in tvals.items():
-            multi.append({"gold": [pid, tpid], "bridge": "integration", "attr": attr, "ref": ref,
-                          "fmt": fmt, "target_key": f"{tpid}#{attr}"})
+            multi.append(
+                {
+                    "gold": [pid, tpid],
+                    "bridge": "integration",
+                    "attr": attr,
+                    "ref": ref,
+                    "fmt": fmt,
+                    "target_key": f"{tpid}#{attr}",
+                }
+            )
     for key, meaning, problem, title, fix, template in rng.sample(SD_CAUSES, 5):
         while True:
             code = f"E-{rng.randint(100, 999)}"
@@ -1553,16 +2622,41 @@ def _sd_app(rng: random.Random, app: str, kind: str, tiers: tuple[str, str, str]
                 break
         epid = f"{aslug}-error-{code.lower()}"
         fpid = f"{aslug}-fix-{key}"
-        add(epid, f"error {code}",
+        add(
+            epid,
+            f"error {code}",
             f"Error {code} in {app} means that {meaning}. The message appears as a red banner at the top "
-            f"of the window, and nothing in the workspace is deleted while it is showing.")
+            f"of the window, and nothing in the workspace is deleted while it is showing.",
+        )
         add(fpid, title, template.format(app=app, fix=fix))
-        single.append({"pid": epid, "attr": "error-meaning", "ref": meaning, "key": f"{epid}#error-meaning",
-                       "fmt": {"app": app, "code": code}})
-        single.append({"pid": fpid, "attr": "fix", "ref": fix, "key": f"{fpid}#fix",
-                       "fmt": {"app": app, "problem": problem}})
-        multi.append({"gold": [epid, fpid], "bridge": "error", "attr": "fix", "ref": fix,
-                      "fmt": {"app": app, "code": code}, "target_key": f"{fpid}#fix"})
+        single.append(
+            {
+                "pid": epid,
+                "attr": "error-meaning",
+                "ref": meaning,
+                "key": f"{epid}#error-meaning",
+                "fmt": {"app": app, "code": code},
+            }
+        )
+        single.append(
+            {
+                "pid": fpid,
+                "attr": "fix",
+                "ref": fix,
+                "key": f"{fpid}#fix",
+                "fmt": {"app": app, "problem": problem},
+            }
+        )
+        multi.append(
+            {
+                "gold": [epid, fpid],
+                "bridge": "error",
+                "attr": "fix",
+                "ref": fix,
+                "fmt": {"app": app, "code": code},
+                "target_key": f"{fpid}#fix",
+            }
+        )
     for attr, (title, template, options) in SD_GENERAL.items():
         pid = f"{aslug}-{attr}"
         value = rng.choice(options)
@@ -1619,8 +2713,9 @@ def build_support_docs(rng: random.Random, scale: int, seed: int) -> dict:
             test.append(case(urng.choice(test_t).format(**f["fmt"]), f["ref"], [f["pid"]], tags))
         for f in extra_single:
             topic, train_t, _ = SD_SINGLE_Q[f["attr"]]
-            train.append(case(urng.choice(train_t).format(**f["fmt"]), f["ref"], [f["pid"]],
-                              ["single-hop", topic]))
+            train.append(
+                case(urng.choice(train_t).format(**f["fmt"]), f["ref"], [f["pid"]], ["single-hop", topic])
+            )
         for m in train_multi:
             train_t, test_t = SD_MULTI_Q[(m["bridge"], m["attr"])]
             tags = ["multi-hop", SD_SINGLE_Q[m["attr"]][0]]
@@ -1641,7 +2736,7 @@ def build_support_docs(rng: random.Random, scale: int, seed: int) -> dict:
             "name": "support-docs",
             "version": 1,
             "description": "Help-centre articles for six productivity apps; single-passage, two-passage "
-                           "and unanswerable questions.",
+            "and unanswerable questions.",
             "k": 5,
             "metrics": metrics_block("support-docs"),
         },
@@ -1684,13 +2779,19 @@ def write(data: dict, out_dir: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent,
-                        help="output folder (default: the suites/ folder next to this script)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).resolve().parent,
+        help="output folder (default: the suites/ folder next to this script)",
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default 13)")
-    parser.add_argument("--scale", type=int, default=1,
-                        help="multiply the number of fictional entities (1 = shipped size)")
-    parser.add_argument("--suite", nargs="+", choices=sorted(BUILDERS), default=None,
-                        help="suites to write (default: all)")
+    parser.add_argument(
+        "--scale", type=int, default=1, help="multiply the number of fictional entities (1 = shipped size)"
+    )
+    parser.add_argument(
+        "--suite", nargs="+", choices=sorted(BUILDERS), default=None, help="suites to write (default: all)"
+    )
     args = parser.parse_args(argv)
     if args.scale < 1:
         parser.error("--scale must be >= 1")
@@ -1698,8 +2799,11 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         data = generate(name, args.seed, args.scale)
         write(data, args.out / name)
-        print(f"{name}: {len(data['corpus'])} passages, {len(data['train'])} train, "
-              f"{len(data['test'])} test -> {args.out / name}", file=sys.stderr)
+        print(
+            f"{name}: {len(data['corpus'])} passages, {len(data['train'])} train, "
+            f"{len(data['test'])} test -> {args.out / name}",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -90,7 +90,8 @@ def test_minilm_faithfulness_separates_supported_from_invented() -> None:
     quoted = metric.score(case(), answer("The greenhouse opens at seven in the morning.", (context,)))
     invented = metric.score(case(), answer("Quarterly revenue rose by forty percent in Brazil.", (context,)))
     mixed = metric.score(
-        case(), answer("Members may borrow the wheelbarrow. Dragons guard the tax office on Tuesdays.", (context,))
+        case(),
+        answer("Members may borrow the wheelbarrow. Dragons guard the tax office on Tuesdays.", (context,)),
     )
     assert quoted.value == 1.0
     assert invented.value == 0.0

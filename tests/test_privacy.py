@@ -12,10 +12,16 @@ from tests.conftest import ROOT
 
 
 def test_harness_turns_telemetry_off_and_the_hub_offline() -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("RAGAS_DO_NOT_TRACK", "MLFLOW_DISABLE_TELEMETRY",
-                                                             "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in ("RAGAS_DO_NOT_TRACK", "MLFLOW_DISABLE_TELEMETRY", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
+    }
     code = "import harness, os; print([os.environ[k] for k in ('RAGAS_DO_NOT_TRACK', 'MLFLOW_DISABLE_TELEMETRY', 'HF_HUB_OFFLINE', 'HF_DATASETS_OFFLINE')])"
-    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    )
     # ragas only honours the exact string "true"
     assert out.stdout.strip() == "['true', 'true', '1', '1']"
 
@@ -23,7 +29,9 @@ def test_harness_turns_telemetry_off_and_the_hub_offline() -> None:
 def test_a_user_can_opt_back_in() -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "0", "RAGAS_DO_NOT_TRACK": "false"}
     code = "import harness, os; print(os.environ['HF_HUB_OFFLINE'], os.environ['RAGAS_DO_NOT_TRACK'])"
-    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert out.stdout.split() == ["0", "false"]
 
 

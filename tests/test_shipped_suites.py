@@ -19,8 +19,17 @@ NAMES = ["smoke", "knowledge-refresh", "house-style", "support-docs"]
 DATA_FILES = ["suite.yaml", "corpus.jsonl", "train.jsonl", "test.jsonl"]
 EXTRA_FILES = {"knowledge-refresh": ["corpus_old.jsonl"]}
 ALL_METRICS = {
-    "rouge_1", "rouge_2", "rouge_l", "exact_match", "token_f1", "hit_at_k", "recall_at_k", "mrr",
-    "minilm_faithfulness", "minilm_answer_relevancy", "latency_s",
+    "rouge_1",
+    "rouge_2",
+    "rouge_l",
+    "exact_match",
+    "token_f1",
+    "hit_at_k",
+    "recall_at_k",
+    "mrr",
+    "minilm_faithfulness",
+    "minilm_answer_relevancy",
+    "latency_s",
 }
 # (passages, train, test) bounds per suite at the shipped size
 SIZES = {
@@ -37,8 +46,10 @@ REQUIRED_TAGS = {
     "support-docs": {"single-hop", "multi-hop", "unanswerable"},
 }
 UNANSWERABLE = "The documents do not say."
-HOUSE_FORMAT = re.compile(r"^Answer: (?P<core>.+?)\. Source: (?P<source>.+) "
-                          r"(?P<doc>Spec Sheet|Manual|Care Guide|Warranty Card)$")
+HOUSE_FORMAT = re.compile(
+    r"^Answer: (?P<core>.+?)\. Source: (?P<source>.+) "
+    r"(?P<doc>Spec Sheet|Manual|Care Guide|Warranty Card)$"
+)
 
 
 def norm_loose(text: str) -> str:
@@ -57,8 +68,12 @@ def suites() -> dict[str, Suite]:
 
 
 def run_generator(out: Path, *args: str) -> None:
-    subprocess.run([sys.executable, str(GENERATOR), "--out", str(out), *args],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, str(GENERATOR), "--out", str(out), *args],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def core(reference: str) -> str:
@@ -192,8 +207,12 @@ def test_knowledge_refresh_old_snapshot_matches_current_ids() -> None:
     import json
 
     folder = SUITES_DIR / "knowledge-refresh"
-    current = [json.loads(line) for line in (folder / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
-    old = [json.loads(line) for line in (folder / "corpus_old.jsonl").read_text(encoding="utf-8").splitlines()]
+    current = [
+        json.loads(line) for line in (folder / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    old = [
+        json.loads(line) for line in (folder / "corpus_old.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert [p["id"] for p in old] == [p["id"] for p in current]
     differ = sum(a["text"] != b["text"] for a, b in zip(old, current))
     assert 0 < differ < len(current)
@@ -252,7 +271,9 @@ def test_generator_is_deterministic_and_matches_shipped_files(tmp_path: Path) ->
             assert a == (second / name / filename).read_bytes(), f"{name}/{filename} not deterministic"
             assert a.endswith(b"\n")
             shipped = (SUITES_DIR / name / filename).read_bytes()
-            assert a == shipped, f"suites/{name}/{filename} differs from a fresh generation; rerun the generator"
+            assert a == shipped, (
+                f"suites/{name}/{filename} differs from a fresh generation; rerun the generator"
+            )
         written = {p.name for p in (first / name).iterdir()}
         assert written == set(DATA_FILES + EXTRA_FILES.get(name, []))
 

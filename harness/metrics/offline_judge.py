@@ -34,7 +34,9 @@ class MiniLMFaithfulness:
             return Score.unscored("empty answer")
         evidence = [s for passage in answer.contexts for s in sentences(passage.text)]
         if not evidence:
-            return Score(value=0.0, reason="no passages retrieved", details={"supported": 0, "claims": len(claims)})
+            return Score(
+                value=0.0, reason="no passages retrieved", details={"supported": 0, "claims": len(claims)}
+            )
         joined = normalise(" ".join(passage.text for passage in answer.contexts))
         vectors = minilm.embed(claims + evidence)
         best = (vectors[: len(claims)] @ vectors[len(claims) :].T).max(axis=1)
