@@ -59,7 +59,14 @@ def answer_cases(
     training: dict[str, list[float]] = cache.get(training_key) or {}
     if missing:
         system = make_system(spec, cache)
-        system.prepare(suite)
+        try:
+            system.prepare(suite)
+        except Exception as err:  # e.g. training that cannot start: every case fails with the reason
+            reason = f"prepare failed: {type(err).__name__}: {err}"[:500]
+            for case, _ in missing:
+                answers[case.id] = Answer(case_id=case.id, error=reason)
+            ordered = [answers[case.id] for case in suite.test]
+            return ordered, Counts(computed=len(missing), cached=len(suite.test) - len(missing)), training
         training = dict(getattr(system, "training_log", None) or {})
         cache.put(training_key, training)
         batches = [missing[i : i + batch_size] for i in range(0, len(missing), batch_size)]

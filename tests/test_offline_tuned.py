@@ -145,3 +145,13 @@ def test_tuned_systems_reject_contradictory_blocks() -> None:
         build_system(SystemSpec.model_validate(raw))
     with pytest.raises(InputError, match="nothing to tune"):
         build_system(spec_from(HYBRID, freeze_layers=6))
+
+
+def test_span_candidates_find_the_core_of_a_formatted_reference() -> None:
+    from harness.systems.tuned import span_candidates
+
+    pieces = span_candidates("Answer: 2.2 kg. Source: Cairnline Pro Tent Spec Sheet")
+    assert pieces[0] == "Answer: 2.2 kg. Source: Cairnline Pro Tent Spec Sheet"
+    assert "2.2 kg" in pieces and "Answer" not in pieces and "Source" not in pieces
+    assert span_candidates("14 days") == ["14 days"]
+    assert span_candidates("") == []

@@ -181,3 +181,17 @@ def test_bench_command_prints_the_comparison_table_and_mlflow_ids(
     assert "hit_at_k" in out and "rouge_l" in out
     assert "smoke/rag-minilm: " in out  # the MLflow run id
     assert os.path.exists(tmp_path / "mlflow.db")
+
+
+class CannotTrain(Counting):
+    def prepare(self, suite: Suite) -> None:
+        raise ValueError("no training example")
+
+
+def test_a_system_that_cannot_prepare_fails_every_case_with_the_reason(tmp_path: Path) -> None:
+    suite, spec = load_suite(SMOKE), load_system_spec(RAG)
+    report, folder = run(suite, spec, Cache(tmp_path / "c"), tmp_path / "r", make_system=CannotTrain)
+    _, records = load_report(folder)
+    assert len(records) == len(suite.test) and report.n_errors == len(suite.test)
+    assert {r.error for r in records} == {"prepare failed: ValueError: no training example"}
+    assert report.summary["token_f1"].n_unscored == len(suite.test)

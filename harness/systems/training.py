@@ -298,6 +298,8 @@ def _encode_spans(
     tokenizer: Any, examples: Sequence[ReaderExample], max_length: int
 ) -> tuple[list[dict[str, Any]], int]:
     """Token features with start/end token positions; drops examples whose answer was truncated away."""
+    if not examples:
+        raise ValueError("no reader training example: no train reference was found in its gold passage")
     questions, contexts = [e.question for e in examples], [e.context for e in examples]
     encoded = tokenizer(questions, contexts, truncation="only_second", max_length=max_length)
     rows, dropped = [], 0

@@ -152,6 +152,22 @@ def best_span(starts: np.ndarray, ends: np.ndarray, context: np.ndarray) -> tupl
     return float(masked[first, last] - (starts[0] + ends[0])), int(first), int(last)
 
 
+_LABEL_OR_STOP = re.compile(r"(?:^|[.;]\s+)[A-Z][A-Za-z]*:\s*|[.;]\s+")
+
+
+def span_candidates(reference: str) -> list[str]:
+    """The reference itself, then its pieces without "Label:" prefixes, longest first.
+
+    A formatted reference such as "Answer: 2.2 kg. Source: Trail Manual" has no verbatim match in its
+    passage, but its core ("2.2 kg") does: that is the span the reader can learn to extract.
+    """
+    if not reference:
+        return []
+    pieces = [p.strip(" .") for p in _LABEL_OR_STOP.split(reference)]
+    extra = sorted({p for p in pieces if len(p) >= 2 and p != reference}, key=lambda p: (-len(p), p))
+    return [reference, *extra]
+
+
 def reader_examples(
     cases: Sequence[Case], retriever: Retriever, distractors: int
 ) -> tuple[list[training.ReaderExample], int]:
@@ -170,9 +186,12 @@ def reader_examples(
         pattern = re.compile(re.escape(case.reference), re.IGNORECASE) if case.reference else None
         if case.gold_ids:
             gold = [passage for source in case.gold_ids for passage in by_source.get(source, [])]
-            located = [
-                (passage, match) for passage in gold if pattern and (match := pattern.search(passage.text))
-            ]
+            located = []
+            for candidate in span_candidates(case.reference):
+                piece = re.compile(re.escape(candidate), re.IGNORECASE)
+                located = [(passage, match) for passage in gold if (match := piece.search(passage.text))]
+                if located:
+                    break
             if not located:
                 skipped += 1
                 continue
