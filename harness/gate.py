@@ -113,7 +113,13 @@ def check_metric(
         detectable = max(noise, policy.max_drop or 0.0) if policy else noise
     fails: list[str] = []
     notes: list[str] = []
-    if policy and policy.min is not None and (now.mean is None or now.mean < policy.min):
+    # Unscored everywhere (e.g. hit_at_k for a closed-book system) means "does not apply", not "below
+    # the floor"; scores lost since the baseline are caught by the `lost` rule below.
+    applicable = now.mean is not None or (then is not None and then.mean is not None)
+    if not applicable:
+        reason = next(iter(now.unscored_reasons), "no case scored")
+        notes.append(f"not applicable: every case unscored ({reason})")
+    if policy and applicable and policy.min is not None and (now.mean is None or now.mean < policy.min):
         fails.append(f"mean {format_value(now.mean, name)} is below the floor {policy.min:g}")
     if policy and policy.max_drop is not None and drop is not None and drop > policy.max_drop:
         if len(diffs) >= 2 and low is not None and low > 0:
@@ -132,7 +138,7 @@ def check_metric(
         notes.append("not in the baseline")
     if policy is None:
         notes.append("no policy in suite.yaml: shown, never fails")
-    verdict: Verdict = "fail" if fails else ("pass" if policy else "info")
+    verdict: Verdict = "fail" if fails else ("pass" if policy and applicable else "info")
     return Check(
         metric=name,
         verdict=verdict,

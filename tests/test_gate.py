@@ -309,3 +309,23 @@ def test_pytest_plugin_asserts_no_regression(tmp_path: Path, pytester: pytest.Py
     outcome = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     outcome.assert_outcomes(passed=1, failed=1)
     outcome.stdout.fnmatch_lines(["*tiny × sys regressed (token_f1)*"])
+
+
+def test_a_metric_that_never_applies_is_not_below_its_floor() -> None:
+    # hit_at_k for a closed-book system: unscored in the baseline and now, so the floor does not apply.
+    unscored = MetricSummary(
+        higher_is_better=True, judge="", mean=None, ci_low=None, ci_high=None, n_scored=0, n_unscored=20,
+        unscored_reasons={"closed-book system: it retrieves nothing": 20},
+    )  # fmt: skip
+    values = {f"c{i}": None for i in range(20)}
+    check = check_metric("hit_at_k", MetricPolicy(min=0.5, max_drop=0.05), unscored, unscored, values, values)
+    assert check.verdict == "info"
+    assert "not applicable" in check.why and "closed-book" in check.why
+    # but scores that existed in the baseline and vanished still fail
+    scored = unscored.model_copy(
+        update={"mean": 0.8, "ci_low": 0.7, "ci_high": 0.9, "n_scored": 20, "n_unscored": 0}
+    )
+    lost = check_metric(
+        "hit_at_k", MetricPolicy(min=0.5), unscored, scored, values, {f"c{i}": 1.0 for i in range(20)}
+    )
+    assert lost.verdict == "fail"
