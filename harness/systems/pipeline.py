@@ -2,9 +2,10 @@
 
 import time
 from collections.abc import Sequence
+from typing import Protocol
 
 from harness.cache import Cache
-from harness.suite import Case, Suite
+from harness.suite import Case, Passage, Suite
 from harness.system import Answer, SystemSpec
 from harness.systems.readers import ExtractiveReader
 from harness.systems.retrieval import Retriever
@@ -26,13 +27,22 @@ class ExtractivePipeline:
     def answer(self, cases: Sequence[Case]) -> list[Answer]:
         if self.retriever is None:
             raise RuntimeError("prepare() must run before answer()")
-        start = time.perf_counter()
-        questions = [case.question for case in cases]
-        contexts = self.retriever.search(questions)
-        texts = self.reader.read(questions, contexts)
-        # Cases are answered as a batch; each answer's latency is its share of the batch's wall time.
-        latency = (time.perf_counter() - start) / max(len(cases), 1)
-        return [
-            Answer(case_id=case.id, text=text, contexts=tuple(found), latency_s=latency)
-            for case, text, found in zip(cases, texts, contexts, strict=True)
-        ]
+        return retrieve_and_read(self.retriever, self.reader, cases)
+
+
+class Reader(Protocol):
+    def read(self, questions: Sequence[str], contexts: Sequence[Sequence[Passage]]) -> list[str]: ...
+
+
+def retrieve_and_read(retriever: Retriever, reader: Reader, cases: Sequence[Case]) -> list[Answer]:
+    """Retrieve for a batch of cases, then read each case's passages into an answer."""
+    start = time.perf_counter()
+    questions = [case.question for case in cases]
+    contexts = retriever.search(questions)
+    texts = reader.read(questions, contexts)
+    # Cases are answered as a batch; each answer's latency is its share of the batch's wall time.
+    latency = (time.perf_counter() - start) / max(len(cases), 1)
+    return [
+        Answer(case_id=case.id, text=text, contexts=tuple(found), latency_s=latency)
+        for case, text, found in zip(cases, texts, contexts, strict=True)
+    ]

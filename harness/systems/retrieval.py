@@ -25,6 +25,11 @@ def chunk(corpus: Sequence[Passage], size: int, overlap: int) -> list[Passage]:
     return chunks
 
 
+def indexed_text(passage: Passage) -> str:
+    """What retrieval indexes and embeds for a passage (title line first); tuning must see the same."""
+    return f"{passage.title}\n{passage.text}" if passage.title else passage.text
+
+
 def fuse(rankings: Sequence[Sequence[int]], rrf_k: int) -> list[tuple[int, float]]:
     """Reciprocal rank fusion: each list adds 1 / (rrf_k + rank) to the items it ranks (rank from 1)."""
     scores: dict[int, float] = {}
@@ -51,7 +56,7 @@ class Retriever:
         self.chunks = chunk(corpus, spec.chunk_size, spec.chunk_overlap)
         self._bm25 = None
         self._vectors: np.ndarray | None = None
-        texts = [self._indexed_text(passage) for passage in self.chunks]
+        texts = [indexed_text(passage) for passage in self.chunks]
         if spec.method in ("bm25", "hybrid"):
             import bm25s
 
@@ -65,10 +70,6 @@ class Retriever:
                 if cache:
                     cache.put(key, vectors)
             self._vectors = vectors
-
-    @staticmethod
-    def _indexed_text(passage: Passage) -> str:
-        return f"{passage.title}\n{passage.text}" if passage.title else passage.text
 
     def search(self, questions: Sequence[str]) -> list[list[Passage]]:
         """The top_k chunks per question, best first, with their fused (or single-method) scores."""

@@ -16,7 +16,8 @@ from harness.models import minilm
 from harness.suite import Case, Passage, Suite
 from harness.system import Answer, FinetuneSpec, SystemSpec
 from harness.systems import training
-from harness.systems.retrieval import Retriever
+from harness.systems.pipeline import retrieve_and_read
+from harness.systems.retrieval import Retriever, indexed_text
 
 NO_ANSWER = "The documents do not say."  # the suites' reference for questions the corpus cannot answer
 MAX_ANSWER_TOKENS = 30
@@ -232,7 +233,7 @@ class TunedReaderPipeline:
         if self.tune.tune_retriever:
             corpus = {passage.id: passage for passage in suite.corpus}
             pairs = [
-                (case.question, _indexed_text(corpus[case.gold_ids[0]]))
+                (case.question, indexed_text(corpus[case.gold_ids[0]]))
                 for case in suite.train
                 if case.gold_ids
             ]
@@ -255,20 +256,7 @@ class TunedReaderPipeline:
     def answer(self, cases: Sequence[Case]) -> list[Answer]:
         if self.retriever is None or self.reader is None:
             raise RuntimeError("prepare() must run before answer()")
-        start = time.perf_counter()
-        questions = [case.question for case in cases]
-        contexts = self.retriever.search(questions)
-        texts = self.reader.read(questions, contexts)
-        latency = (time.perf_counter() - start) / max(len(cases), 1)
-        return [
-            Answer(case_id=case.id, text=text, contexts=tuple(found), latency_s=latency)
-            for case, text, found in zip(cases, texts, contexts, strict=True)
-        ]
-
-
-def _indexed_text(passage: Passage) -> str:
-    """The text the retriever embeds for a passage (title line first), so tuning sees what search sees."""
-    return f"{passage.title}\n{passage.text}" if passage.title else passage.text
+        return retrieve_and_read(self.retriever, self.reader, cases)
 
 
 def tuned_minilm(spec: SystemSpec, cache: Cache | None = None) -> ClosedBookClassifier | TunedReaderPipeline:
