@@ -122,7 +122,8 @@ def _execute(args: argparse.Namespace, suite_dirs: list[Path], system_files: lis
             print(f"{suite.name} × {spec.name}: {folder}", file=sys.stderr)
     print(comparison_table([report for report, _, _ in runs]))
     print(
-        "\n± is the half-width of the 95% bootstrap interval; * marks a metric with unscored cases (see summary.md)."
+        "\n± is the half-width of the 95% bootstrap interval; "
+        "* marks a metric with unscored cases (see summary.md)."
     )
     if not args.no_mlflow:
         from harness.tracking import log_bench, tracking_uri
@@ -182,7 +183,8 @@ def _suites_validate(args: argparse.Namespace) -> int:
     for path in paths:
         suite = load_suite(path)
         print(
-            f"ok  {suite.name} v{suite.version}: {len(suite.corpus)} passages, {len(suite.train)} train, {len(suite.test)} test"
+            f"ok  {suite.name} v{suite.version}: {len(suite.corpus)} passages, "
+            f"{len(suite.train)} train, {len(suite.test)} test"
         )
     return 0
 

@@ -208,7 +208,8 @@ def format_summary(name: str, summary: MetricSummary) -> str:
     """'0.612 [0.55, 0.67]' or 'n/a (20 unscored)'; unscored cases are always shown, never hidden."""
     if summary.mean is None:
         return f"n/a ({summary.n_unscored} unscored)"
-    text = f"{format_value(summary.mean, name)} [{format_value(summary.ci_low, name)}, {format_value(summary.ci_high, name)}]"
+    low, high = format_value(summary.ci_low, name), format_value(summary.ci_high, name)
+    text = f"{format_value(summary.mean, name)} [{low}, {high}]"
     if summary.n_unscored:
         text += f" ({summary.n_unscored} unscored)"
     return text
@@ -218,9 +219,11 @@ def summary_markdown(report: Report) -> str:
     lines = [
         f"# {report.suite['name']} v{report.suite['version']} × {report.system['label']}",
         "",
-        f"- kind: {report.system['kind']}; system hash {report.system['hash']}; suite hash {report.suite['hash']}",
+        f"- kind: {report.system['kind']}; system hash {report.system['hash']}; "
+        f"suite hash {report.suite['hash']}",
         f"- judges: {', '.join(report.judges) or 'none (lexical metrics only)'}",
-        f"- git: {report.git['commit']}{' (dirty)' if report.git.get('dirty') else ''}; harness {report.harness_version}",
+        f"- git: {report.git['commit']}{' (dirty)' if report.git.get('dirty') else ''}; "
+        f"harness {report.harness_version}",
         f"- cases: {report.n_cases}; failed answers: {report.n_errors}",
         "",
         "| metric | mean [95% CI] | scored | unscored | why unscored |",
@@ -250,7 +253,10 @@ def comparison_table(reports: Sequence[Report]) -> str:
             for report in group
         ]
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-        render = lambda row: "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))  # noqa: E731
+
+        def render(row: list[str], widths: list[int] = widths) -> str:
+            return "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+
         version = group[0].suite["version"]
         blocks.append(
             "\n".join(

@@ -7,7 +7,11 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
 STOPWORDS = frozenset(
-    ["a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "were", "be", "been", "by", "with", "at", "from", "as", "it", "its", "this", "that", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "do", "does", "did", "can", "could", "should", "would", "will", "i", "you", "we", "they", "he", "she", "me", "my", "our", "your", "their", "not", "no", "yes", "there"]
+    (
+        "a an the of to in on for and or is are was were be been by with at from as it its this "
+        "that what which who whom whose when where why how do does did can could should would will "
+        "i you we they he she me my our your their not no yes there"
+    ).split()
 )
 
 

@@ -2681,7 +2681,7 @@ def build_support_docs(rng: random.Random, scale: int, seed: int) -> dict:
                 kind = rng.choice(SD_APP_KINDS)
             apps.append((name, kind))
         single, multi = [], []
-        for (app, kind), tiers in zip(apps, urng.sample(SD_TIERS, len(apps))):
+        for (app, kind), tiers in zip(apps, urng.sample(SD_TIERS, len(apps)), strict=True):
             passages, s, m = _sd_app(urng, app, kind, tiers, used_codes)
             corpus.extend(passages)
             single.extend(s)

@@ -18,7 +18,8 @@ def test_harness_turns_telemetry_off_and_the_hub_offline() -> None:
         if k
         not in ("RAGAS_DO_NOT_TRACK", "MLFLOW_DISABLE_TELEMETRY", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
     }
-    code = "import harness, os; print([os.environ[k] for k in ('RAGAS_DO_NOT_TRACK', 'MLFLOW_DISABLE_TELEMETRY', 'HF_HUB_OFFLINE', 'HF_DATASETS_OFFLINE')])"
+    names = ("RAGAS_DO_NOT_TRACK", "MLFLOW_DISABLE_TELEMETRY", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
+    code = f"import harness, os; print([os.environ[k] for k in {names!r}])"
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
     )

@@ -214,7 +214,7 @@ def test_knowledge_refresh_old_snapshot_matches_current_ids() -> None:
         json.loads(line) for line in (folder / "corpus_old.jsonl").read_text(encoding="utf-8").splitlines()
     ]
     assert [p["id"] for p in old] == [p["id"] for p in current]
-    differ = sum(a["text"] != b["text"] for a, b in zip(old, current))
+    differ = sum(a["text"] != b["text"] for a, b in zip(old, current, strict=True))
     assert 0 < differ < len(current)
 
 

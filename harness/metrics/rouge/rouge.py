@@ -36,7 +36,7 @@ class Rouge(evaluate.Metric):
         types = list(rouge_types or ["rouge1", "rouge2", "rougeL"])
         scorer = rouge_scorer.RougeScorer(types, use_stemmer=use_stemmer)
         per_type: dict[str, list[float]] = {name: [] for name in types}
-        for prediction, reference in zip(predictions, references):
+        for prediction, reference in zip(predictions, references, strict=True):
             scores = scorer.score(reference, prediction)
             for name in types:
                 per_type[name].append(float(scores[name].fmeasure))
