@@ -2,12 +2,20 @@
 
 import argparse
 import datetime as dt
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.errors import InputError
+from harness.privacy import ScrubFilter, scrub
 from harness.yamlfile import did_you_mean
+
+if TYPE_CHECKING:
+    from harness.report import Report
+    from harness.suite import Suite
+    from harness.system import SystemSpec
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,8 +29,16 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--systems-dir", type=Path, default=Path("systems"), help="where systems live")
         sub.add_argument("--reports-dir", type=Path, default=Path("reports"), help="where run folders go")
         sub.add_argument("--workers", type=int, default=2, help="threads answering and scoring (default 2)")
-        sub.add_argument("--no-cache", action="store_true", help="recompute answers and scores")
+        sub.add_argument(
+            "--no-cache", action="store_true", help="reuse no cached answers, scores or model calls"
+        )
         sub.add_argument("--no-mlflow", action="store_true", help="do not log to MLflow")
+        sub.add_argument(
+            "--dry-run", action="store_true", help="estimate model calls, tokens and cost; send nothing"
+        )
+        sub.add_argument(
+            "--no-judge", action="store_true", help="leave out the LLM-judged metrics (e.g. without a key)"
+        )
 
     bench = commands.add_parser("bench", help="run the profile's systems on every suite (the default matrix)")
     bench.add_argument("--profile", default="offline", help="which systems run (default: offline)")
@@ -34,6 +50,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--suite", required=True, help="suite name or folder")
     run.add_argument("--system", required=True, help="system name or YAML file")
     add_run_options(run)
+
+    score = commands.add_parser(
+        "score",
+        help="re-score the answers of a run folder (another judge or metric; the system is not called)",
+    )
+    score.add_argument("run_folder", type=Path, help="reports/runs/<run id>")
+    score.add_argument("--metric", action="append", default=[], help="only this metric (repeatable)")
+    score.add_argument("--judge-model", help="grade with this chat model instead of the suite's judge")
+    score.add_argument("--judge-embeddings", help="and this embedder (default: the suite judge's)")
+    score.add_argument("--judge-temperature", type=float, default=0.0)
+    add_run_options(score)
 
     suites = commands.add_parser("suites", help="suite commands")
     suites_commands = suites.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -102,8 +129,26 @@ def all_suites(suites_dir: Path) -> list[Path]:
     return sorted(path.parent for path in suites_dir.glob("*/suite.yaml"))
 
 
-def _execute(args: argparse.Namespace, suite_dirs: list[Path], system_files: list[Path]) -> int:
+def judge_problem(suite: "Suite") -> str | None:
+    """Why the suite's judge cannot run here (a hosted judge without a key), or None."""
+    from harness.metrics.judged import JUDGED
+    from harness.privacy import api_key
+
+    if suite.judge is None or not any(name in JUDGED for name in suite.metrics):
+        return None
+    hosted = [ref for ref in (suite.judge.model, suite.judge.embeddings) if ref.startswith("gemini:")]
+    if hosted and api_key() is None:
+        return f"its judge {hosted[0]} needs GOOGLE_API_KEY (or GEMINI_API_KEY); --no-judge runs it without"
+    return None
+
+
+def _execute(
+    args: argparse.Namespace, suite_dirs: list[Path], system_files: list[Path], optional: bool
+) -> int:
+    """Run every (suite, system). `optional`: suites were not named, so one whose judge cannot run is
+    skipped with a notice instead of stopping the bench."""
     from harness.cache import Cache
+    from harness.privacy import api_key
     from harness.report import comparison_table, load_report
     from harness.runner import run
     from harness.suite import load_suite
@@ -113,11 +158,26 @@ def _execute(args: argparse.Namespace, suite_dirs: list[Path], system_files: lis
     suites = [load_suite(path) for path in suite_dirs]
     specs = [load_system_spec(path) for path in system_files]
     cache = Cache(enabled=not args.no_cache)
+    if args.dry_run:
+        return _dry_run(args, suites, specs, cache)
+    for spec, path in zip(specs, system_files, strict=True):
+        if spec.generator.model.startswith("gemini:") and api_key() is None:
+            raise InputError(str(path), f"{spec.generator.model} needs GOOGLE_API_KEY (or GEMINI_API_KEY)")
+    if not args.no_judge:
+        for suite in list(suites):
+            problem = judge_problem(suite)
+            if problem and not optional:
+                raise InputError(f"{suite.path}/suite.yaml", problem)
+            if problem:
+                print(f"skipped suite {suite.name}: {problem}", file=sys.stderr)
+                suites.remove(suite)
     bench_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     runs = []
     for suite in suites:
         for spec in specs:
-            report, folder = run(suite, spec, cache, args.reports_dir, workers=args.workers)
+            report, folder = run(
+                suite, spec, cache, args.reports_dir, workers=args.workers, use_judge=not args.no_judge
+            )
             runs.append((report, load_report(folder)[1], folder))
             print(f"{suite.name} × {spec.name}: {folder}", file=sys.stderr)
     print(comparison_table([report for report, _, _ in runs]))
@@ -125,14 +185,124 @@ def _execute(args: argparse.Namespace, suite_dirs: list[Path], system_files: lis
         "\n± is the half-width of the 95% bootstrap interval; "
         "* marks a metric with unscored cases (see summary.md)."
     )
-    if not args.no_mlflow:
-        from harness.tracking import log_bench, tracking_uri
-
-        run_ids = log_bench(runs, bench_id)
-        print(f"\nMLflow ({tracking_uri()}), bench {bench_id}:")
-        for key, run_id in run_ids.items():
-            print(f"  {key}: {run_id}")
+    _print_usage([report for report, _, _ in runs])
+    _log(args, runs, bench_id)
     print(f"\nreport: {write_report(args.reports_dir)}")
+    return 0
+
+
+def _log(args: argparse.Namespace, runs: list, bench_id: str) -> None:  # type: ignore[type-arg]
+    if args.no_mlflow:
+        return
+    from harness.tracking import log_bench, tracking_uri
+
+    run_ids = log_bench(runs, bench_id)
+    print(f"\nMLflow ({tracking_uri()}), bench {bench_id}:")
+    for key, run_id in run_ids.items():
+        print(f"  {key}: {run_id}")
+
+
+def _print_usage(reports: Sequence["Report"]) -> None:
+    """Tokens and cost per run, per metric and per system, and what was actually sent."""
+    from harness.report import usage_rows
+
+    lines = []
+    spent = requests = limited = cached = 0.0
+    for report in reports:
+        for row in usage_rows(report):
+            lines.append(
+                f"  {report.suite['name']} × {report.system['name']}: {row[0]}: {row[1]} calls, "
+                f"{row[2]} in / {row[3]} out tokens, {row[4]}"
+            )
+        sent = report.usage.get("sent_total") or {}
+        spent += sent.get("cost_usd", 0)
+        requests += sent.get("requests", 0)
+        limited += sent.get("rate_limited", 0)
+        cached += sent.get("cached", 0)
+    if lines or requests or cached:
+        print("\nTokens and cost (what producing these answers and scores costs, cached or not):")
+        print("\n".join(lines))
+        print(
+            f"Sent this bench: {int(requests)} requests, {int(limited)} answered 429, "
+            f"{int(cached)} calls from the cache; ${spent:.4f} spent."
+        )
+
+
+def _dry_run(
+    args: argparse.Namespace, suites: Sequence["Suite"], specs: Sequence["SystemSpec"], cache
+) -> int:  # type: ignore[no-untyped-def]
+    from harness.estimate import estimate, render
+    from harness.metrics import build_metrics
+    from harness.runner import cached_answers
+
+    lines = []
+    for suite in suites:
+        metrics = build_metrics(suite, cache, use_judge=not args.no_judge)
+        for spec in specs:
+            lines += estimate(suite, spec, cache, metrics, cached_answers(suite, spec, cache))
+    print(render(lines))
+    print("\ndry run: estimates only, nothing was sent (cached answers and scores are not counted)")
+    return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    from harness.cache import Cache
+    from harness.metrics import build_metrics
+    from harness.report import comparison_table, load_report
+    from harness.runner import score_answers
+    from harness.suite import JudgeSpec, load_suite
+    from harness.system import Answer, SystemSpec
+
+    previous, records = load_report(args.run_folder)
+    suite = load_suite(previous.suite["path"])
+    if suite.hash != previous.suite["hash"]:
+        raise InputError(
+            f"{suite.path}/suite.yaml",
+            f"the suite changed since run {previous.run_id}: its answers no longer match",
+        )
+    spec = SystemSpec.model_validate(previous.system["spec"])
+    judge = suite.judge
+    if args.judge_model:
+        embeddings = args.judge_embeddings or (judge.embeddings if judge else "offline:minilm")
+        judge = JudgeSpec(model=args.judge_model, embeddings=embeddings, temperature=args.judge_temperature)
+    elif args.judge_embeddings and judge is not None:
+        judge = judge.model_copy(update={"embeddings": args.judge_embeddings})
+    cache = Cache(enabled=not args.no_cache)
+    metrics = build_metrics(suite, cache, judge, args.metric or None, use_judge=not args.no_judge)
+    by_id = {record.case_id: record for record in records}
+    answers = [
+        Answer(
+            case_id=case.id,
+            text=by_id[case.id].answer,
+            contexts=None if by_id[case.id].contexts is None else tuple(by_id[case.id].contexts or ()),
+            latency_s=by_id[case.id].latency_s,
+            usage=by_id[case.id].usage,
+            error=by_id[case.id].error,
+        )
+        for case in suite.test
+    ]
+    if args.dry_run:
+        from harness.estimate import estimate, render
+
+        print(render(estimate(suite, spec, cache, metrics, {answer.case_id: answer for answer in answers})))
+        print("\ndry run: estimates only, nothing was sent")
+        return 0
+    report, folder = score_answers(
+        suite,
+        spec,
+        answers,
+        metrics,
+        cache,
+        args.reports_dir,
+        args.workers,
+        stats={"answers_computed": 0, "answers_cached": len(answers)},
+        training=previous.training,
+    )
+    print(f"re-scored {previous.run_id} -> {folder}", file=sys.stderr)
+    print(comparison_table([report]))
+    _print_usage([report])
+    bench_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    _log(args, [(report, load_report(folder)[1], folder)], bench_id)
     return 0
 
 
@@ -167,12 +337,12 @@ def _bench(args: argparse.Namespace) -> int:
         raise InputError(str(args.suites_dir), "no suites found (expected <name>/suite.yaml)")
     if not system_files:
         raise InputError(str(args.systems_dir), f"no systems with profile '{args.profile}'")
-    return _execute(args, suite_dirs, system_files)
+    return _execute(args, suite_dirs, system_files, optional=not args.suite)
 
 
 def _run(args: argparse.Namespace) -> int:
     return _execute(
-        args, [suite_path(args.suite, args.suites_dir)], [system_path(args.system, args.systems_dir)]
+        args, [suite_path(args.suite, args.suites_dir)], [system_path(args.system, args.systems_dir)], False
     )
 
 
@@ -230,7 +400,18 @@ def _baseline(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"bench": _bench, "run": _run, "gate": _gate, "baseline": _baseline, "report": _report}
+    # A key in any library's log line is redacted, whichever handler prints it.
+    for handler in [*logging.getLogger().handlers, logging.lastResort]:
+        if handler is not None:
+            handler.addFilter(ScrubFilter())
+    handlers = {
+        "bench": _bench,
+        "run": _run,
+        "score": _score,
+        "gate": _gate,
+        "baseline": _baseline,
+        "report": _report,
+    }
     try:
         if args.command == "suites":
             return _suites_validate(args)
@@ -238,7 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _systems_validate(args)
         return handlers[args.command](args)
     except InputError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(scrub(f"error: {err}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: finished cases are cached; run again to resume", file=sys.stderr)

@@ -90,6 +90,9 @@ class Report(BaseModel):
     training: dict[str, list[float]] = Field(
         default_factory=dict, description="Curves from fine-tuning, e.g. train_loss per step."
     )
+    usage: dict[str, Any] = Field(
+        default_factory=dict, description="Tokens and cost of the answers, of each metric, and sent this run."
+    )
 
     def finish(self, records: Sequence[Record], metrics: Sequence[Metric], cache: dict[str, int]) -> "Report":
         return self.model_copy(
@@ -238,7 +241,44 @@ def summary_markdown(report: Report) -> str:
             else f" [{format_value(summary.ci_low, name)}, {format_value(summary.ci_high, name)}]"
         )
         lines.append(f"| {name} | {mean}{ci} | {summary.n_scored} | {summary.n_unscored} | {reasons} |")
+    if usage_rows(report):
+        lines += [
+            "",
+            "## Tokens and cost",
+            "",
+            "| what | model calls | input tokens | output tokens | cost |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        lines += [f"| {' | '.join(row)} |" for row in usage_rows(report)]
+        sent = report.usage.get("sent_total") or {}
+        lines += [
+            "",
+            f"Sent this run: {int(sent.get('requests', 0))} requests "
+            f"({int(sent.get('rate_limited', 0))} answered 429, {int(sent.get('failed', 0))} calls failed), "
+            f"{int(sent.get('cached', 0))} calls served from the cache, "
+            f"${sent.get('cost_usd', 0):.4f} spent.",
+        ]
     return "\n".join(lines) + "\n"
+
+
+def usage_rows(report: Report) -> list[list[str]]:
+    """The answers' and each metric's calls, tokens and cost (what producing them costs, cached or not)."""
+    rows = []
+    system = report.usage.get("system") or {}
+    if system.get("calls"):
+        rows.append([f"answers ({system['model']})", *_usage_cells(system)])
+    for name, used in (report.usage.get("metrics") or {}).items():
+        rows.append([f"metric {name}", *_usage_cells(used)])
+    return rows
+
+
+def _usage_cells(used: dict[str, Any]) -> list[str]:
+    return [
+        str(int(used.get("calls", 0))),
+        str(int(used.get("input_tokens", 0))),
+        str(int(used.get("output_tokens", 0))),
+        f"${used.get('cost_usd', 0):.4f}",
+    ]
 
 
 def comparison_table(reports: Sequence[Report]) -> str:

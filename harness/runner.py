@@ -11,7 +11,9 @@ from tqdm import tqdm
 
 from harness.cache import Cache
 from harness.hashing import digest
+from harness.llm.usage import LEDGER, Tally, spent_since
 from harness.metrics import Metric, Score, build_metrics
+from harness.privacy import scrub
 from harness.report import Record, Report, new_report, save_report
 from harness.suite import Case, Suite
 from harness.system import Answer, System, SystemSpec, build_system
@@ -35,6 +37,17 @@ def metric_identity(metric: Metric) -> list[Any]:
     return [metric.name, metric.version, metric.judge, params]
 
 
+def cached_answers(suite: Suite, spec: SystemSpec, cache: Cache) -> dict[str, Answer]:
+    """The answers of (suite, spec) already in the cache, by case id (the system is not built)."""
+    base = system_key(spec, suite)
+    found = {}
+    for case in suite.test:
+        stored = cache.get(Cache.key("answer", base, case.hash))
+        if stored is not None:
+            found[case.id] = Answer.model_validate(stored)
+    return found
+
+
 def answer_cases(
     suite: Suite,
     spec: SystemSpec,
@@ -49,11 +62,7 @@ def answer_cases(
     """
     base = system_key(spec, suite)
     keys = [Cache.key("answer", base, case.hash) for case in suite.test]
-    answers: dict[str, Answer] = {}
-    for case, key in zip(suite.test, keys, strict=True):
-        stored = cache.get(key)
-        if stored is not None:
-            answers[case.id] = Answer.model_validate(stored)
+    answers = cached_answers(suite, spec, cache)
     missing = [(case, key) for case, key in zip(suite.test, keys, strict=True) if case.id not in answers]
     training_key = Cache.key("training-log", base)
     training: dict[str, list[float]] = cache.get(training_key) or {}
@@ -62,7 +71,7 @@ def answer_cases(
         try:
             system.prepare(suite)
         except Exception as err:  # e.g. training that cannot start: every case fails with the reason
-            reason = f"prepare failed: {type(err).__name__}: {err}"[:500]
+            reason = scrub(f"prepare failed: {type(err).__name__}: {err}")[:500]
             for case, _ in missing:
                 answers[case.id] = Answer(case_id=case.id, error=reason)
             ordered = [answers[case.id] for case in suite.test]
@@ -103,7 +112,7 @@ def _answer_batch(system: System, cases: Sequence[Case]) -> list[Answer]:
         return answers
     except Exception as err:  # a broken case must not sink its batch: isolate it and record why
         if len(cases) == 1:
-            return [Answer(case_id=cases[0].id, error=f"{type(err).__name__}: {err}"[:500])]
+            return [Answer(case_id=cases[0].id, error=scrub(f"{type(err).__name__}: {err}")[:500])]
         return [answer for case in cases for answer in _answer_batch(system, [case])]
 
 
@@ -113,7 +122,7 @@ def score_answer(metric: Metric, case: Case, answer: Answer) -> Score:
     try:
         return metric.score(case, answer)
     except Exception as err:  # a metric that breaks on one case leaves that case unscored, with why
-        return Score.unscored(f"metric failed: {type(err).__name__}: {err}"[:500])
+        return Score.unscored(scrub(f"metric failed: {type(err).__name__}: {err}")[:500])
 
 
 def run(
@@ -124,10 +133,30 @@ def run(
     workers: int = 2,
     batch_size: int = 8,
     make_system: Callable[[SystemSpec, Cache], System] = build_system,
+    use_judge: bool = True,
 ) -> tuple[Report, Path]:
     """Run one (suite, system): answer, score, summarise, and save the run folder."""
+    before = LEDGER.snapshot()
     answers, answered, training = answer_cases(suite, spec, cache, workers, batch_size, make_system)
-    metrics = build_metrics(suite)
+    metrics = build_metrics(suite, cache, use_judge=use_judge)
+    stats = {"answers_computed": answered.computed, "answers_cached": answered.cached}
+    return score_answers(suite, spec, answers, metrics, cache, reports_dir, workers, stats, training, before)
+
+
+def score_answers(
+    suite: Suite,
+    spec: SystemSpec,
+    answers: Sequence[Answer],
+    metrics: Sequence[Metric],
+    cache: Cache,
+    reports_dir: Path,
+    workers: int = 2,
+    stats: dict[str, int] | None = None,
+    training: dict[str, list[float]] | None = None,
+    before: dict[tuple[str, str], Tally] | None = None,
+) -> tuple[Report, Path]:
+    """Score answers (fresh, or stored by an earlier run) and save them as a new run folder."""
+    before = LEDGER.snapshot() if before is None else before
     report, folder = new_report(suite, spec, metrics, reports_dir)
     records_path = folder / "records.jsonl"
     write_lock = threading.Lock()
@@ -142,7 +171,8 @@ def run(
             stored = cache.get(key)
             if stored is None:
                 score = score_answer(metric, case, answer)
-                cache.put(key, score.model_dump(mode="json"))
+                if not score.transient:  # a timeout or a rate limit may pass: try again next run
+                    cache.put(key, score.model_dump(mode="json"))
                 counts["computed"] += 1
             else:
                 score = Score.model_validate(stored)
@@ -153,8 +183,10 @@ def run(
             handle.write(json.dumps(record.model_dump(mode="json"), ensure_ascii=False) + "\n")
         return record
 
+    # Judged metrics wait on the network, not the CPU: score as many cases at once as the judge allows.
+    threads = max([workers, *(getattr(metric, "concurrency", 1) for metric in metrics)])
     with (
-        ThreadPoolExecutor(max_workers=workers) as pool,
+        ThreadPoolExecutor(max_workers=threads) as pool,
         tqdm(total=len(answers), desc=f"score {suite.name}/{spec.name}", disable=None, leave=False) as bar,
     ):
         futures = [
@@ -169,12 +201,52 @@ def run(
     with records_path.open("w", encoding="utf-8") as handle:
         for record in ordered:
             handle.write(json.dumps(record.model_dump(mode="json"), ensure_ascii=False) + "\n")
-    stats = {
-        "answers_computed": answered.computed,
-        "answers_cached": answered.cached,
-        "scores_computed": counts["computed"],
-        "scores_cached": counts["cached"],
-    }
-    report = report.finish(ordered, metrics, stats).model_copy(update={"training": training})
+    stats = {**(stats or {}), "scores_computed": counts["computed"], "scores_cached": counts["cached"]}
+    usage = usage_summary(spec, ordered, metrics, spent_since(before))
+    report = report.finish(ordered, metrics, stats).model_copy(
+        update={"training": training or {}, "usage": usage}
+    )
     save_report(report, folder)
     return report, folder
+
+
+def usage_summary(
+    spec: SystemSpec,
+    records: Sequence[Record],
+    metrics: Sequence[Metric],
+    spent: dict[tuple[str, str], Tally],
+) -> dict[str, Any]:
+    """Tokens and dollars: what the answers and each metric's scores cost to produce, and what this run
+    actually sent (cached calls cost nothing; retries and 429s are counted)."""
+    from harness.llm.settings import settings
+
+    model = spec.generator.model
+    system = Tally()
+    for record in records:
+        if record.usage:
+            system.calls += 1
+            system.input_tokens += record.usage.get("prompt_tokens", 0)
+            system.output_tokens += record.usage.get("completion_tokens", 0)
+    if ":" in model:
+        system.cost_usd = settings(model).cost(system.input_tokens, system.output_tokens)
+    by_metric: dict[str, dict[str, float]] = {}
+    for metric in metrics:
+        total = Tally()
+        for record in records:
+            used = record.scores[metric.name].details.get("usage")
+            if used:
+                total.add(Tally(**{k: v for k, v in used.items() if k in Tally.__dataclass_fields__}))
+        if total.calls:
+            by_metric[metric.name] = total.as_dict()
+    sent = {
+        f"{model_ref} {purpose}": tally.as_dict() for (model_ref, purpose), tally in sorted(spent.items())
+    }
+    total_sent = Tally()
+    for tally in spent.values():
+        total_sent.add(tally)
+    return {
+        "system": {"model": model, **system.as_dict()},
+        "metrics": by_metric,
+        "sent": sent,
+        "sent_total": total_sent.as_dict(),
+    }

@@ -49,6 +49,18 @@ class MetricPolicy(BaseModel):
     max_drop: float | None = Field(None, ge=0)
 
 
+class JudgeSpec(BaseModel):
+    """The model that grades the LLM-judge metrics, pinned per suite (greedy by default)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    model: str = Field(description="Chat model that grades: gemini:<model> or hf:<model>.")
+    embeddings: str = Field(
+        "offline:minilm", description="Embedder for answer relevancy: gemini:<model> or offline:minilm."
+    )
+    temperature: float = Field(0.0, ge=0, le=2)
+    max_output_tokens: int | None = Field(None, ge=16, description="Cap on each judge reply (None: model's).")
+
+
 class SuiteFile(BaseModel):
     """The keys of suite.yaml."""
 
@@ -61,6 +73,7 @@ class SuiteFile(BaseModel):
     test: str | Source
     k: int = Field(5, ge=1, description="Retrieval cutoff for hit_at_k and recall_at_k.")
     metrics: dict[str, MetricPolicy] = Field(min_length=1)
+    judge: JudgeSpec | None = None
 
 
 class Suite(BaseModel):
@@ -73,6 +86,7 @@ class Suite(BaseModel):
     path: str
     k: int
     metrics: dict[str, MetricPolicy]
+    judge: JudgeSpec | None = None
     corpus: tuple[Passage, ...]
     train: tuple[Case, ...]
     test: tuple[Case, ...]
@@ -86,7 +100,7 @@ class Suite(BaseModel):
 
 
 def _known_keys() -> dict[str, list[str]]:
-    keys = {"": list(SuiteFile.model_fields)}
+    keys = {"": list(SuiteFile.model_fields), "judge": list(JudgeSpec.model_fields)}
     for block in ("corpus", "train", "test"):
         keys[block] = list(Source.model_fields)
     return keys
@@ -113,11 +127,23 @@ def load_suite(folder: Path | str) -> Suite:
         raise explain(yaml_path, err, _known_keys()) from None
 
     from harness.metrics import METRICS
+    from harness.metrics.judged import JUDGED
 
     for name in spec.metrics:
-        if name not in METRICS:
-            hint = did_you_mean(name, list(METRICS))
+        if name not in METRICS and name not in JUDGED:
+            hint = did_you_mean(name, [*METRICS, *JUDGED])
             raise InputError(str(yaml_path), f"metrics: unknown metric '{name}'{hint}")
+    judged = [name for name in spec.metrics if name in JUDGED]
+    if judged and spec.judge is None:
+        raise InputError(
+            str(yaml_path),
+            f"metrics: '{judged[0]}' is graded by an LLM: add a 'judge:' block (model, embeddings)",
+        )
+    if spec.judge is not None:
+        from harness.llm.backends import CHAT_FAMILIES, EMBEDDING_FAMILIES, check_ref
+
+        check_ref(spec.judge.model, CHAT_FAMILIES, str(yaml_path), "key 'judge.model'")
+        check_ref(spec.judge.embeddings, EMBEDDING_FAMILIES, str(yaml_path), "key 'judge.embeddings'")
 
     corpus_where, corpus_rows = read_rows(_source(spec.corpus), folder)
     corpus = _passages(corpus_where, corpus_rows)
@@ -135,6 +161,7 @@ def load_suite(folder: Path | str) -> Suite:
         path=str(folder),
         k=spec.k,
         metrics=spec.metrics,
+        judge=spec.judge,
         corpus=corpus,
         train=train,
         test=test,

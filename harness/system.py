@@ -26,7 +26,7 @@ class RetrieverSpec(BaseModel):
 
 
 class GeneratorSpec(BaseModel):
-    """What writes the answer: `extractive` (the offline no-LLM reader), later `hf:...`, `gemini:...`."""
+    """What writes the answer: `extractive` (offline, no LLM), `minilm`, `hf:<model>` or `gemini:<model>`."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     model: str
@@ -98,7 +98,7 @@ COMPONENT_VERSIONS = {"retrieval": 1, "extractive": 1, "minilm_tuned": 1}
 
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
-PROMPTED_FAMILIES = ("hf",)  # generator families that fill a prompt template
+PROMPTED_FAMILIES = ("hf", "gemini")  # generator families that fill a prompt template
 
 
 def prompt_path(spec: SystemSpec) -> Path | None:

@@ -109,6 +109,7 @@ def _log_run(
                 metrics[key] = summary.mean
                 metrics[f"{key}_ci_low"] = summary.ci_low or 0.0
                 metrics[f"{key}_ci_high"] = summary.ci_high or 0.0
+        metrics.update(usage_metrics(report))
         mlflow.log_metrics(metrics)
         for curve, values in report.training.items():
             for step, value in enumerate(values):
@@ -116,6 +117,23 @@ def _log_run(
         mlflow.log_table(data=pd.DataFrame([_row(record) for record in records]), artifact_file="cases.json")
         mlflow.log_artifacts(str(folder), artifact_path="run")
         return str(run.info.run_id)
+
+
+def usage_metrics(report: Report) -> dict[str, float]:
+    """Tokens and dollars as MLflow metrics: the answers', each judged metric's, and what this run sent."""
+    usage = report.usage
+    found: dict[str, float] = {}
+    fields = ("input_tokens", "output_tokens", "cost_usd")
+    system = usage.get("system") or {}
+    if system.get("calls"):
+        found.update({f"usage_answers_{name}": float(system.get(name, 0)) for name in fields})
+    for metric, used in (usage.get("metrics") or {}).items():
+        found.update({f"usage_{metric_name(metric)}_{name}": float(used.get(name, 0)) for name in fields})
+    sent = usage.get("sent_total") or {}
+    if sent:
+        for name in ("requests", "rate_limited", "failed", "cached", "cost_usd"):
+            found[f"sent_{name}"] = float(sent.get(name, 0))
+    return found
 
 
 def _row(record: Record) -> dict[str, object]:

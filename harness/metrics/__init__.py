@@ -1,12 +1,15 @@
 """Every metric the harness knows: one table, name -> factory(suite) -> Metric."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from harness.cache import Cache
+from harness.errors import InputError
 from harness.metrics.base import Metric, Score
 from harness.metrics.lexical import ExactMatch, Latency, Rouge, TokenF1
 from harness.metrics.offline_judge import MiniLMAnswerRelevancy, MiniLMFaithfulness
 from harness.metrics.retrieval import MRR, HitAtK, RecallAtK
-from harness.suite import Suite
+from harness.suite import JudgeSpec, Suite
+from harness.yamlfile import did_you_mean
 
 METRICS: dict[str, Callable[[Suite], Metric]] = {
     "rouge_1": lambda suite: Rouge("rouge_1", "rouge1"),
@@ -23,9 +26,36 @@ METRICS: dict[str, Callable[[Suite], Metric]] = {
 }
 
 
-def build_metrics(suite: Suite) -> list[Metric]:
-    """The suite's metrics, in the order suite.yaml lists them."""
-    return [METRICS[name](suite) for name in suite.metrics]
+def build_metrics(
+    suite: Suite,
+    store: Cache | None = None,
+    judge: JudgeSpec | None = None,
+    names: Sequence[str] | None = None,
+    use_judge: bool = True,
+) -> list[Metric]:
+    """The suite's metrics in the order suite.yaml lists them (or `names`), LLM-judged ones included.
+
+    `judge` replaces the suite's judge (re-scoring with another judge); `use_judge=False` leaves the
+    judged metrics out (a run without an API key).
+    """
+    from harness.metrics.judged import JUDGED, RagasMetric
+
+    judge = judge or suite.judge
+    built: list[Metric] = []
+    for name in names or list(suite.metrics):
+        if name in JUDGED:
+            if not use_judge:
+                continue
+            if judge is None:
+                raise InputError(
+                    suite.path, f"metric '{name}' needs a judge: add a 'judge:' block to suite.yaml"
+                )
+            built.append(RagasMetric(name, judge, store))
+        elif name in METRICS:
+            built.append(METRICS[name](suite))
+        else:
+            raise InputError(suite.path, f"unknown metric '{name}'{did_you_mean(name, [*METRICS, *JUDGED])}")
+    return built
 
 
 __all__ = ["METRICS", "Metric", "Score", "build_metrics"]

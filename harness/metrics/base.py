@@ -15,6 +15,9 @@ class Score(BaseModel):
     value: float | None
     reason: str = ""
     details: dict[str, Any] = Field(default_factory=dict)
+    transient: bool = Field(
+        False, description="Unscored for a reason that may pass (a timeout, a rate limit): not cached."
+    )
 
     @classmethod
     def unscored(cls, reason: str) -> "Score":

@@ -20,11 +20,19 @@ def _generative(spec: Any, cache: Any = None) -> Any:
     return GenerativeSystem(spec, cache)
 
 
+def _chat(spec: Any, cache: Any = None) -> Any:
+    """A hosted chat model (gemini:), rag or closed-book; langchain-google-genai loads only when built."""
+    from harness.systems.chat import ChatSystem
+
+    return ChatSystem(spec, cache)
+
+
 # generator family -> factory(spec, cache=None) -> System
 FACTORIES: dict[str, Callable[..., Any]] = {
     "extractive": ExtractivePipeline,
     "minilm": _tuned_minilm,
     "hf": _generative,
+    "gemini": _chat,
 }
 
 

@@ -1,0 +1,268 @@
+"""Client-side rate limiting and the retry policy around every LLM and embedding call.
+
+The SDK's own retries are switched off: retrying here, behind one limiter per model shared by every
+thread and event loop, means a 429 slows all callers down together instead of each backing off alone
+while the others keep the quota exhausted.
+"""
+
+import asyncio
+import math
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+from google.genai.errors import APIError
+
+
+class EmptyReply(Exception):
+    """The model returned no candidates: nothing to parse, but the same request may well succeed again."""
+
+
+class RateLimiter:
+    """Per-model requests-per-minute and tokens-per-minute limits, shared by threads and event loops.
+
+    Each call books a slot instead of polling: a slot starts at the later of now and the next free
+    one, and moves the next free one on by 1/rate. Concurrent callers therefore start exactly 1/rate
+    apart, never in a burst, and waiting is done outside the lock (by `time.sleep` or `asyncio.sleep`),
+    so any mix of threads and event loops shares one schedule. Idle time earns no credit: after a
+    pause the first caller goes at once and the next one a full interval later.
+
+    `headroom` shaves a fraction off both limits. The server counts arrivals in a sliding minute, so at
+    exactly the limit the smallest network jitter turns into an off-by-one 429.
+
+    Tokens are paid from a bucket holding one minute's allowance and refilled continuously. The bucket
+    starts full, so right after an idle minute up to twice the allowance can go out within 60 s; a
+    server that counts tokens in a strict sliding window may answer that with a 429, which `pause`
+    and the retry policy then absorb. A slot booked and not used (a cancelled wait) is simply lost.
+    """
+
+    def __init__(
+        self,
+        rpm: float | None,
+        tpm: float | None = None,
+        headroom: float = 0.01,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if rpm is not None and not rpm > 0:
+            raise ValueError(f"rpm must be positive or None, got {rpm}")
+        if tpm is not None and not tpm > 0:
+            raise ValueError(f"tpm must be positive or None, got {tpm}")
+        if not 0 <= headroom < 1:
+            raise ValueError(f"headroom must be in [0, 1), got {headroom}")
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._rate = math.inf if rpm is None else rpm * (1 - headroom) / 60
+        self._interval = 1 / self._rate
+        self._capacity = None if tpm is None else tpm * (1 - headroom)
+        self._fill = 0.0 if self._capacity is None else self._capacity / 60
+        now = clock()
+        self._next = now
+        # The bucket's level as of `_level_at`, which may lie in the future (the last booked slot).
+        self._level = self._capacity or 0.0
+        self._level_at = now
+
+    @property
+    def rate(self) -> float:
+        """Effective requests per second after headroom; inf when requests are not limited."""
+        return self._rate
+
+    def reserve(self, tokens: int = 0) -> float:
+        """Book the next slot for a request of `tokens`; returns the seconds to wait before sending it."""
+        if tokens < 0:
+            raise ValueError(f"tokens must be >= 0, got {tokens}")
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next)
+            if self._capacity is not None:
+                start = self._pay(start, tokens, self._capacity)
+            self._next = start + self._interval
+            return start - now
+
+    def _pay(self, start: float, tokens: int, capacity: float) -> float:
+        """Take `tokens` from the bucket no earlier than `start`; returns when they could be paid.
+
+        A request larger than the whole bucket waits for a full bucket and drives the level negative,
+        which holds back whoever comes next instead of waiting forever.
+        """
+        level = min(capacity, self._level + (start - self._level_at) * self._fill)
+        need = min(tokens, capacity)
+        if level < need:
+            start += (need - level) / self._fill
+            level = need
+        self._level = level - tokens
+        self._level_at = start
+        return start
+
+    def acquire(self, tokens: int = 0) -> None:
+        wait = self.reserve(tokens)
+        if wait > 0:
+            time.sleep(wait)
+
+    async def aacquire(self, tokens: int = 0) -> None:
+        wait = self.reserve(tokens)
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    def settle(self, estimated: int, actual: int) -> None:
+        """Refund or charge the difference once a call reports the tokens it really used.
+
+        A charge may take the bucket below zero, which delays the callers that book after it.
+        """
+        if self._capacity is None:
+            return
+        with self._lock:
+            self._level = min(self._capacity, self._level + estimated - actual)
+
+    def pause(self, seconds: float) -> None:
+        """The server asked us to back off: no slot starts before now + `seconds`, for any caller."""
+        with self._lock:
+            self._next = max(self._next, self._clock() + seconds)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to wait between attempts of one call.
+
+    `max_attempts` counts every attempt, the first included. Jitter spreads callers that failed
+    together so that they do not all come back in the same instant.
+    """
+
+    max_attempts: int = 6
+    base_s: float = 0.5
+    max_s: float = 30.0
+    jitter: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError(f"max_attempts must be >= 1, got {self.max_attempts}")
+        if not 0 <= self.base_s <= self.max_s:
+            raise ValueError(f"need 0 <= base_s <= max_s, got {self.base_s} and {self.max_s}")
+        if not 0 <= self.jitter <= 1:
+            raise ValueError(f"jitter must be in [0, 1], got {self.jitter}")
+
+    def delay(self, attempt: int, hint: float | None = None, rng: random.Random | None = None) -> float:
+        """Seconds to wait before retry number `attempt` (1 for the first retry).
+
+        Without a hint: base_s * 2**(attempt-1), capped at max_s, then moved by up to +-jitter of
+        itself (so a capped wait still varies, by up to max_s * jitter). With the server's hint: at
+        least the hint, moved upwards only, however large, since coming back sooner just earns
+        another 429.
+        """
+        if attempt < 1:
+            raise ValueError(f"attempt counts from 1, got {attempt}")
+        r = rng if rng is not None else _RNG
+        if hint is not None:
+            return max(0.0, hint) * (1 + self.jitter * r.random())
+        base = min(self.max_s, self.base_s * 2 ** (attempt - 1))
+        return base * (1 + self.jitter * r.uniform(-1, 1))
+
+
+_RNG = random.Random()
+
+RATE_LIMIT, SERVER, TIMEOUT, CONNECTION, EMPTY = "rate_limit", "server", "timeout", "connection", "empty"
+_FATAL = "fatal"  # a link that settles the question: do not retry
+
+# Transport errors that come from our side of the wire (a bad URL scheme, an illegal header value):
+# they fail the same way every time.
+_LOCAL_TRANSPORT = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+
+_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)s")
+_SECONDS = re.compile(r"\d+(?:\.\d+)?")
+
+
+def classify(err: BaseException) -> str | None:
+    """Why a call failed, if trying again may help: one of the names above, or None.
+
+    Wrappers (LangChain's error classes, which carry no status of their own) are looked through
+    along the cause/context chain; the outermost exception with an opinion decides, so a 400 wrapped
+    around anything stays a 400.
+    """
+    for link in _chain(err):
+        kind = _kind(link)
+        if kind is not None:
+            return None if kind == _FATAL else kind
+    return None
+
+
+def _kind(err: BaseException) -> str | None:
+    if isinstance(err, EmptyReply):
+        return EMPTY
+    if isinstance(err, APIError):
+        return _http_kind(err.code, err.status)
+    if isinstance(err, httpx.HTTPStatusError):
+        return _http_kind(err.response.status_code, None)
+    if isinstance(err, httpx.TimeoutException | TimeoutError):
+        return TIMEOUT
+    if isinstance(err, _LOCAL_TRANSPORT):
+        return _FATAL
+    if isinstance(err, httpx.TransportError | ConnectionError):
+        return CONNECTION
+    return None
+
+
+def _http_kind(code: int | None, status: str | None) -> str:
+    if code == 429 or status == "RESOURCE_EXHAUSTED":
+        return RATE_LIMIT
+    if code is not None and 500 <= code < 600:
+        return SERVER
+    return _FATAL
+
+
+def retry_hint(err: BaseException) -> float | None:
+    """Seconds the server asked us to wait, from the first exception in the chain that says.
+
+    google.rpc.RetryInfo in the parsed error body (`APIError.details`) is preferred to a Retry-After
+    header on the attached httpx response.
+    """
+    for link in _chain(err):
+        hint = _retry_info(link)
+        if hint is None:
+            hint = _retry_after(link)
+        if hint is not None:
+            return hint
+    return None
+
+
+def _retry_info(err: BaseException) -> float | None:
+    if not isinstance(err, APIError) or not isinstance(err.details, dict):
+        return None
+    body = err.details.get("error", err.details)
+    items = body.get("details") if isinstance(body, dict) else None
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and str(item.get("@type", "")).endswith("google.rpc.RetryInfo"):
+            match = _DURATION.fullmatch(str(item.get("retryDelay", "")).strip())
+            if match:
+                return float(match.group(1))
+    return None
+
+
+def _retry_after(err: BaseException) -> float | None:
+    response = getattr(err, "response", None)
+    if not isinstance(response, httpx.Response):
+        return None
+    value = response.headers.get("retry-after", "").strip()
+    if _SECONDS.fullmatch(value):
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _chain(err: BaseException) -> Iterator[BaseException]:
+    """The exception, then what it was raised from (or during), as Python's traceback shows them."""
+    seen: set[int] = set()
+    link: BaseException | None = err
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        yield link
+        link = link.__cause__ or (None if link.__suppress_context__ else link.__context__)
