@@ -229,3 +229,26 @@ def test_raft_examples_mix_gold_distractors_and_a_share_without_gold() -> None:
     assert all(len({p.id for p in shown}) == 3 for shown, _ in examples)
     # Seeded: the same train split gives the same examples, hence the same adapter cache key.
     assert raft_examples(cases, suite.corpus, 2, 0.25, seed=0) == examples
+
+
+def test_a_local_hf_model_judges_and_what_it_cannot_say_is_unscored_with_a_reason(checkpoint: Path) -> None:
+    """The judge may be a local hf: model. A random tiny model writes no JSON: every sample is unscored
+    with the parse reason (never 0, never dropped), the calls are metered and cost nothing."""
+    from harness.metrics import build_metrics
+    from harness.runner import score_answer
+    from harness.suite import JudgeSpec
+    from harness.system import Answer
+
+    suite = load_suite(SMOKE)
+    judge = JudgeSpec(model=f"hf:{checkpoint}", embeddings="offline:minilm", max_output_tokens=16)
+    metrics = build_metrics(suite, Cache(), judge, ["faithfulness", "answer_relevancy"])
+    case = suite.test[0]
+    answer = Answer(case_id=case.id, text="Dogs are welcome on a short lead.", contexts=suite.corpus[:2])
+    for metric in metrics:
+        assert metric.judge.startswith(f"hf:{checkpoint}@t=0")
+        score = score_answer(metric, case, answer)
+        assert score.value is None
+        assert score.reason == "judge reply could not be parsed as the JSON ragas asked for"
+        assert not score.transient  # a parse failure is the judge's answer: cached, not retried
+        assert score.details["usage"]["calls"] >= 1
+        assert score.details["usage"]["cost_usd"] == 0

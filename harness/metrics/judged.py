@@ -63,11 +63,17 @@ class RagasMetric:
         # With a temperature-0 judge, ragas's default of 3 generated questions asks the same thing three
         # times; one question is the same score for a third of the calls.
         self.strictness = answer_relevancy_strictness if name == "answer_relevancy" else None
-        self.concurrency = settings(judge.model).concurrency
         self._spec = judge
         self._store = store
         self._metric: Any = None
         self._lock = threading.Lock()
+
+    @property
+    def concurrency(self) -> int:
+        """How many samples the runner may score at once: the judge model's concurrency setting.
+
+        A property, not an attribute, so that it stays out of the metric's identity (cache key)."""
+        return settings(self._spec.model).concurrency
 
     def _ragas(self) -> Any:
         """Built on first use: importing ragas and creating the clients costs seconds."""
