@@ -286,10 +286,22 @@ def comparison_table(reports: Sequence[Report]) -> str:
     blocks = []
     for suite_name in dict.fromkeys(report.suite["name"] for report in reports):
         group = [report for report in reports if report.suite["name"] == suite_name]
-        names = list(dict.fromkeys(name for report in group for name in report.summary))
-        header = ["system", "kind", *names]
+        # A metric graded by different judges is different columns: such scores are never compared.
+        columns = list(
+            dict.fromkeys(
+                (name, summary.judge) for report in group for name, summary in report.summary.items()
+            )
+        )
+        judges_of = Counter(name for name, _ in columns)
+        header = ["system", "kind"] + [
+            f"{name} [{judge}]" if judges_of[name] > 1 else name for name, judge in columns
+        ]
         rows = [
-            [report.system["label"], report.system["kind"], *(_cell(report, name) for name in names)]
+            [
+                report.system["label"],
+                report.system["kind"],
+                *(_cell(report, name, judge) for name, judge in columns),
+            ]
             for report in group
         ]
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
@@ -306,9 +318,9 @@ def comparison_table(reports: Sequence[Report]) -> str:
     return "\n\n".join(blocks)
 
 
-def _cell(report: Report, name: str) -> str:
+def _cell(report: Report, name: str, judge: str) -> str:
     summary = report.summary.get(name)
-    if summary is None:
+    if summary is None or summary.judge != judge:
         return "-"
     if summary.mean is None:
         return "n/a"

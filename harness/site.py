@@ -85,6 +85,8 @@ def delta(entry: Entry, metric: str) -> str:
     then = entry.baseline.summary.get(metric) if entry.baseline else None
     if now is None or then is None or now.mean is None or then.mean is None:
         return ""
+    if now.judge != then.judge:
+        return "other judge: not compared"
     change = now.mean - then.mean
     text = f"{change * 1000:+.1f} ms" if metric == "latency_s" else f"{change:+.3f}"
     better = change > 0 if now.higher_is_better else change < 0
