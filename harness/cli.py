@@ -13,6 +13,7 @@ from harness.privacy import ScrubFilter, scrub
 from harness.yamlfile import did_you_mean
 
 if TYPE_CHECKING:
+    from harness.cache import Cache
     from harness.report import Report
     from harness.suite import Suite
     from harness.system import SystemSpec
@@ -36,7 +37,11 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--dry-run", action="store_true", help="estimate model calls, tokens and cost; send nothing"
         )
-        sub.add_argument(
+        judge = sub.add_mutually_exclusive_group()
+        judge.add_argument(
+            "--judge", action="store_true", help="run LLM-judged metrics even for offline-profile systems"
+        )
+        judge.add_argument(
             "--no-judge", action="store_true", help="leave out the LLM-judged metrics (e.g. without a key)"
         )
 
@@ -129,24 +134,41 @@ def all_suites(suites_dir: Path) -> list[Path]:
     return sorted(path.parent for path in suites_dir.glob("*/suite.yaml"))
 
 
-def judge_problem(suite: "Suite") -> str | None:
-    """Why the suite's judge cannot run here (a hosted judge without a key), or None."""
+def use_judge(args: argparse.Namespace, suite: "Suite", specs: Sequence["SystemSpec"], named: bool) -> bool:
+    """Whether the suite's LLM-judged metrics run, and a notice on stderr when they do not.
+
+    A hosted judge sends the answers to a third party and costs money, so the offline profile never calls
+    it unless asked (--judge). Without a key, an unnamed suite runs without its judged metrics; a suite
+    named on the command line is an error instead (exit 2).
+    """
     from harness.metrics.judged import JUDGED
     from harness.privacy import api_key
 
-    if suite.judge is None or not any(name in JUDGED for name in suite.metrics):
-        return None
+    judged = [name for name in suite.metrics if name in JUDGED]
+    if not judged or suite.judge is None or args.no_judge:
+        return not args.no_judge
     hosted = [ref for ref in (suite.judge.model, suite.judge.embeddings) if ref.startswith("gemini:")]
-    if hosted and api_key() is None:
-        return f"its judge {hosted[0]} needs GOOGLE_API_KEY (or GEMINI_API_KEY); --no-judge runs it without"
-    return None
+    if not hosted:
+        return True
+    left_out = f"{suite.name}: {', '.join(judged)} left out"
+    if not args.judge and all(spec.profile == "offline" for spec in specs):
+        print(
+            f"{left_out}: the offline profile does not call {hosted[0]} (--judge to include)", file=sys.stderr
+        )
+        return False
+    if api_key() is None and not args.dry_run:  # an estimate sends nothing: no key needed
+        problem = (
+            f"the judge {hosted[0]} needs GOOGLE_API_KEY (or GEMINI_API_KEY); --no-judge runs without it"
+        )
+        if named:
+            raise InputError(f"{suite.path}/suite.yaml", problem)
+        print(f"{left_out}: {problem}", file=sys.stderr)
+        return False
+    return True
 
 
-def _execute(
-    args: argparse.Namespace, suite_dirs: list[Path], system_files: list[Path], optional: bool
-) -> int:
-    """Run every (suite, system). `optional`: suites were not named, so one whose judge cannot run is
-    skipped with a notice instead of stopping the bench."""
+def _execute(args: argparse.Namespace, suite_dirs: list[Path], system_files: list[Path], named: bool) -> int:
+    """Run every (suite, system). `named`: the suites were named on the command line."""
     from harness.cache import Cache
     from harness.privacy import api_key
     from harness.report import comparison_table, load_report
@@ -158,25 +180,18 @@ def _execute(
     suites = [load_suite(path) for path in suite_dirs]
     specs = [load_system_spec(path) for path in system_files]
     cache = Cache(enabled=not args.no_cache)
+    judging = {suite.name: use_judge(args, suite, specs, named) for suite in suites}
     if args.dry_run:
-        return _dry_run(args, suites, specs, cache)
+        return _dry_run(suites, specs, cache, judging)
     for spec, path in zip(specs, system_files, strict=True):
         if spec.generator.model.startswith("gemini:") and api_key() is None:
             raise InputError(str(path), f"{spec.generator.model} needs GOOGLE_API_KEY (or GEMINI_API_KEY)")
-    if not args.no_judge:
-        for suite in list(suites):
-            problem = judge_problem(suite)
-            if problem and not optional:
-                raise InputError(f"{suite.path}/suite.yaml", problem)
-            if problem:
-                print(f"skipped suite {suite.name}: {problem}", file=sys.stderr)
-                suites.remove(suite)
     bench_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     runs = []
     for suite in suites:
         for spec in specs:
             report, folder = run(
-                suite, spec, cache, args.reports_dir, workers=args.workers, use_judge=not args.no_judge
+                suite, spec, cache, args.reports_dir, workers=args.workers, use_judge=judging[suite.name]
             )
             runs.append((report, load_report(folder)[1], folder))
             print(f"{suite.name} × {spec.name}: {folder}", file=sys.stderr)
@@ -229,15 +244,15 @@ def _print_usage(reports: Sequence["Report"]) -> None:
 
 
 def _dry_run(
-    args: argparse.Namespace, suites: Sequence["Suite"], specs: Sequence["SystemSpec"], cache
-) -> int:  # type: ignore[no-untyped-def]
+    suites: Sequence["Suite"], specs: Sequence["SystemSpec"], cache: "Cache", judging: dict[str, bool]
+) -> int:
     from harness.estimate import estimate, render
     from harness.metrics import build_metrics
     from harness.runner import cached_answers
 
     lines = []
     for suite in suites:
-        metrics = build_metrics(suite, cache, use_judge=not args.no_judge)
+        metrics = build_metrics(suite, cache, use_judge=judging[suite.name])
         for spec in specs:
             lines += estimate(suite, spec, cache, metrics, cached_answers(suite, spec, cache))
     print(render(lines))
@@ -337,12 +352,12 @@ def _bench(args: argparse.Namespace) -> int:
         raise InputError(str(args.suites_dir), "no suites found (expected <name>/suite.yaml)")
     if not system_files:
         raise InputError(str(args.systems_dir), f"no systems with profile '{args.profile}'")
-    return _execute(args, suite_dirs, system_files, optional=not args.suite)
+    return _execute(args, suite_dirs, system_files, named=bool(args.suite))
 
 
 def _run(args: argparse.Namespace) -> int:
     return _execute(
-        args, [suite_path(args.suite, args.suites_dir)], [system_path(args.system, args.systems_dir)], False
+        args, [suite_path(args.suite, args.suites_dir)], [system_path(args.system, args.systems_dir)], True
     )
 
 

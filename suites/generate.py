@@ -86,8 +86,11 @@ def write_suite_yaml(path: Path, meta: dict) -> None:
         "train: train.jsonl",
         "test: test.jsonl",
         f"k: {meta['k']}",
-        "metrics:",
     ]
+    if meta.get("judge"):
+        inner = ", ".join(f'{key}: "{value}"' for key, value in meta["judge"].items())
+        lines.append(f"judge: {{{inner}}}")
+    lines.append("metrics:")
     for metric, policy in meta["metrics"]:
         inner = ", ".join(f"{key}: {value}" for key, value in policy)
         lines.append(f"  {metric}: {{{inner}}}")
@@ -216,6 +219,17 @@ def unique_words(rng: random.Random, n: int, taken: set[str], first: list[str] |
         taken.add(w)
         out.append(w)
     return out
+
+
+# The LLM judge of the suites that carry judged metrics (the offline profile leaves them out).
+GEMINI_JUDGE = {"model": "gemini:gemini-2.5-flash", "embeddings": "gemini:gemini-embedding-001"}
+JUDGED_METRICS: list[tuple[str, list[tuple[str, float]]]] = [
+    ("faithfulness", [("max_drop", 0.05)]),
+    ("answer_relevancy", []),
+    ("context_precision", []),
+    ("context_recall", [("max_drop", 0.05)]),
+    ("factual_correctness", [("max_drop", 0.05)]),
+]
 
 
 def metrics_block(kind: str) -> list[tuple[str, list[tuple[str, float]]]]:
@@ -1463,11 +1477,12 @@ def build_knowledge_refresh(rng: random.Random, scale: int, seed: int) -> dict:
     return {
         "meta": {
             "name": "knowledge-refresh",
-            "version": 1,
+            "version": 2,
             "description": "Appliance-maker facts where training saw an older snapshot; tests whether "
             "systems answer with the current values.",
             "k": 5,
-            "metrics": metrics_block("knowledge-refresh"),
+            "metrics": metrics_block("knowledge-refresh") + JUDGED_METRICS,
+            "judge": GEMINI_JUDGE,
         },
         "corpus": corpus,
         "train": train,
@@ -2734,11 +2749,12 @@ def build_support_docs(rng: random.Random, scale: int, seed: int) -> dict:
     return {
         "meta": {
             "name": "support-docs",
-            "version": 1,
+            "version": 2,
             "description": "Help-centre articles for six productivity apps; single-passage, two-passage "
             "and unanswerable questions.",
             "k": 5,
-            "metrics": metrics_block("support-docs"),
+            "metrics": metrics_block("support-docs") + JUDGED_METRICS,
+            "judge": GEMINI_JUDGE,
         },
         "corpus": corpus,
         "train": train,

@@ -91,7 +91,19 @@ def test_suite_loads_and_has_expected_size(suites: dict[str, Suite], name: str) 
     assert suite.name == name
     assert suite.version >= 1
     assert suite.k == 5
-    assert set(suite.metrics) == ALL_METRICS
+    judged = {
+        "faithfulness",
+        "answer_relevancy",
+        "context_precision",
+        "context_recall",
+        "factual_correctness",
+    }
+    if name in ("knowledge-refresh", "support-docs"):
+        assert set(suite.metrics) == ALL_METRICS | judged
+        assert suite.judge is not None and suite.judge.model == "gemini:gemini-2.5-flash"
+        assert suite.judge.temperature == 0
+    else:
+        assert set(suite.metrics) == ALL_METRICS and suite.judge is None
     (plo, phi), (trlo, trhi), (telo, tehi) = SIZES[name]
     assert plo <= len(suite.corpus) <= phi
     assert trlo <= len(suite.train) <= trhi
