@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import re
+import signal
 import sys
 import threading
 import time
@@ -181,9 +182,27 @@ def _error(code: int, message: str, details: list[dict[str, Any]] | None = None)
 
 
 class _Server(ThreadingHTTPServer):
+    """Daemon handler threads (a forgotten peer never blocks exit) that `server_close` still joins.
+
+    socketserver only tracks non-daemon threads for joining, so this keeps its own list; it is touched by the
+    serving thread alone, and read after that thread has stopped.
+    """
+
     daemon_threads = True
     request_queue_size = 128
     peer: GeminiPeer
+    handlers: list[threading.Thread]
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(target=self.process_request_thread, args=(request, client_address))
+        thread.daemon = self.daemon_threads
+        self.handlers = [t for t in self.handlers if t.is_alive()] + [thread]
+        thread.start()
+
+    def server_close(self) -> None:
+        super().server_close()
+        for thread in self.handlers:
+            thread.join()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that gave up (its timeout fired) is expected here; anything else is reported."""
@@ -195,6 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
     # HTTP/1.0 closes each connection after its reply, so no handler thread idles on a kept-alive socket
     # and stop() can join them all.
     protocol_version = "HTTP/1.0"
+    timeout = 10.0  # a client that connects and never sends cannot hold up stop() for longer
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -259,7 +279,7 @@ class GeminiPeer:
     def start(self) -> GeminiPeer:
         self._stopping.clear()
         server = _Server(("127.0.0.1", self.port), _Handler)
-        server.peer = self
+        server.peer, server.handlers = self, []
         self._server = server
         self.url = f"http://127.0.0.1:{server.server_address[1]}"
         self._thread = threading.Thread(
@@ -321,7 +341,7 @@ class GeminiPeer:
     # -- request handling --
 
     def _handle(self, verb: str, raw_path: str, headers: Any, body: bytes) -> tuple[int, dict[str, Any]]:
-        arrival = time.monotonic()
+        """Status and JSON body for one request; it is decided and logged before the latency sleep."""
         path, _, query = raw_path.partition("?")
         key_in_query = "key=" in query
         found = _PATH.match(path) if verb == "POST" else None
@@ -348,11 +368,13 @@ class GeminiPeer:
             try:
                 request = json.loads(body)
                 prompt, n_texts, system = _read_request(method, request)
-                status, payload = 0, {}
+                status, payload = 0, {}  # valid; the fault queue and rate window decide below
             except (ValueError, TypeError, AttributeError, KeyError):
                 status, payload = 400, _error(400, "Invalid JSON payload received.")
         fault: _Fault | None = None
         with self._lock:
+            # Read the clock under the lock so window entries and log times are in order.
+            arrival = time.monotonic()
             if status == 0:
                 fault = next((f for f in self._faults if f.match is None or f.match in prompt), None)
                 if fault is not None and fault.kind in ("429", "500"):
@@ -419,7 +441,7 @@ class GeminiPeer:
         self, model: str, request: dict[str, Any], prompt: str, system: str, fault: str | None
     ) -> dict[str, Any]:
         prompt_tokens = _tokens(system + prompt)
-        if fault == "empty":  # what the API sends for a blocked prompt
+        if fault == "empty":  # shaped like the reply to a blocked prompt (the API may omit `candidates`)
             usage = {"promptTokenCount": prompt_tokens, "totalTokenCount": prompt_tokens}
             blocked = {"candidates": [], "promptFeedback": {"blockReason": "SAFETY"}, "usageMetadata": usage}
             return {**blocked, "modelVersion": model}
@@ -427,7 +449,9 @@ class GeminiPeer:
             text = "Sure! Here are the statements: statements one, two"
         else:
             scripted = next((reply for key, reply in self.scripts.items() if key in prompt), None)
-            text = scripted or _ragas_reply(prompt) or _generator_reply(system + "\n" + prompt)
+            if scripted is None:
+                scripted = _ragas_reply(prompt) or _generator_reply(system + "\n" + prompt)
+            text = scripted
         count = int((request.get("generationConfig") or {}).get("candidateCount") or 1)
         candidate = {"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP"}
         output_tokens = _tokens(text)
@@ -487,9 +511,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--api-key", default="peer-test-key")
     args = parser.parse_args(argv)
     peer = GeminiPeer(args.api_key, args.latency, args.rpm, args.window, port=args.port).start()
-    print(f"Gemini peer at {peer.url} (api key {args.api_key!r}); Ctrl-C stops it.", flush=True)
+    done = threading.Event()
+    # SIGTERM too, so a benchmark that started the peer as a subprocess can end it cleanly.
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:
-        threading.Event().wait()
+        print(f"Gemini peer at {peer.url} (api key {args.api_key!r}); Ctrl-C stops it.", flush=True)
+        done.wait()
     except KeyboardInterrupt:
         pass
     finally:

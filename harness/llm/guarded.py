@@ -254,9 +254,18 @@ class GuardedEmbeddings(Embeddings):
             estimate = sum(estimate_tokens(text) for text in wanted)
 
             def ask() -> list[list[float]]:
-                if task == "query":
-                    return [list(map(float, self.inner.embed_query(wanted[0])))]
-                return [list(map(float, vector)) for vector in self.inner.embed_documents(wanted)]
+                try:
+                    if task == "query":
+                        vectors = [self.inner.embed_query(wanted[0])]
+                    else:
+                        vectors = list(self.inner.embed_documents(wanted))
+                except IndexError as err:  # langchain-google-genai's embed_query on an empty reply
+                    raise EmptyReply(f"{self.model} returned no embedding") from err
+                # The client passes a short reply through silently; a missing vector must not shift the rest.
+                if len(vectors) != len(wanted) or len({len(vector) for vector in vectors}) > 1:
+                    got = f"{len(vectors)} embeddings for {len(wanted)} texts"
+                    raise EmptyReply(f"{self.model} returned {got}")
+                return [list(map(float, vector)) for vector in vectors]
 
             # Embedding APIs report no token usage; the estimate is what is billed and shown.
             vectors = self.runtime.call(ask, self.purpose, estimate, lambda _: (estimate, 0))
