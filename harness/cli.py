@@ -417,7 +417,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # A key in any library's log line is redacted, whichever handler prints it.
     for handler in [*logging.getLogger().handlers, logging.lastResort]:
-        if handler is not None:
+        if handler is not None and not any(isinstance(f, ScrubFilter) for f in handler.filters):
             handler.addFilter(ScrubFilter())
     handlers = {
         "bench": _bench,

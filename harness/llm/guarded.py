@@ -21,7 +21,7 @@ from pydantic import ConfigDict
 
 from harness.cache import Cache
 from harness.llm.limits import EmptyReply, RateLimiter, RetryPolicy, classify, retry_hint
-from harness.llm.settings import ModelSettings
+from harness.llm.settings import LOCAL_FAMILIES, ModelSettings
 from harness.llm.usage import LEDGER, Tally, attribute
 from harness.privacy import scrub
 
@@ -62,8 +62,11 @@ class Runtime:
     limiter: RateLimiter = field(init=False)
     slots: threading.BoundedSemaphore = field(init=False)
     policy: RetryPolicy = field(init=False)
+    remote: bool = field(init=False)
 
     def __post_init__(self) -> None:
+        # In-process models (hf:, offline:) make calls but send no requests.
+        self.remote = self.model.split(":", 1)[0] not in LOCAL_FAMILIES
         self.limiter = RateLimiter(self.settings.rpm, self.settings.tpm, self.settings.headroom)
         self.slots = threading.BoundedSemaphore(self.settings.concurrency)
         self.policy = RetryPolicy(max_attempts=self.settings.max_attempts)
@@ -79,7 +82,7 @@ class Runtime:
                 attempt += 1
                 with self.slots:
                     self.limiter.acquire(estimate)
-                    spent.requests += 1
+                    spent.requests += self.remote
                     try:
                         value = fn()
                     except Exception as err:  # classified below: retried, or raised as CallFailed
