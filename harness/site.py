@@ -79,6 +79,15 @@ def _baseline(baselines_dir: Path, report: Report) -> tuple[Report | None, str]:
     return baseline, f"vs baseline {path.name} (git {str(baseline.git.get('commit', '?'))[:7]})"
 
 
+def cost_note(report: Report) -> str:
+    """Tokens and dollars of the answers and scores ('no model calls' for the offline systems)."""
+    used = [report.usage.get("system") or {}, *(report.usage.get("metrics") or {}).values()]
+    tokens = sum(int(u.get("input_tokens", 0)) + int(u.get("output_tokens", 0)) for u in used)
+    if not tokens:
+        return "no model calls"
+    return f"{tokens:,} tokens, ${sum(float(u.get('cost_usd', 0)) for u in used):.4f}"
+
+
 def delta(entry: Entry, metric: str) -> str:
     """'Δ +0.012 ▲' (▲ better, ▼ worse, = same) against the baseline's mean; '' if nothing to compare."""
     now = entry.report.summary.get(metric)
@@ -138,7 +147,8 @@ def render_markdown(sections: Sequence[Section], stamp: str) -> str:
         lines += [f"## {section.suite} v{section.version}", ""]
         lines += [
             f"- **{md(e.report.system['label'])}** ({e.report.system['kind']}): {e.report.n_cases} cases, "
-            f"{e.report.n_errors} failed; run `{e.report.run_id}`; {md(e.baseline_note)}"
+            f"{e.report.n_errors} failed; {cost_note(e.report)}; run `{e.report.run_id}`; "
+            f"{md(e.baseline_note)}"
             for e in entries
         ]
         lines += ["", "| metric | " + " | ".join(md(e.report.system["name"]) for e in entries) + " |"]
@@ -207,7 +217,8 @@ def render_html(sections: Sequence[Section], stamp: str) -> str:
             f'<section id="{e(_anchor(section.suite))}"><h2>{e(section.suite)} v{e(section.version)}</h2>'
         )
         parts.append(
-            "<table><tr><th>system</th><th>kind</th><th>cases</th><th>failed</th><th>run</th><th>baseline</th></tr>"
+            "<table><tr><th>system</th><th>kind</th><th>cases</th><th>failed</th><th>tokens, cost</th>"
+            "<th>run</th><th>baseline</th></tr>"
         )
         for entry in section.entries:
             r = entry.report
@@ -216,6 +227,7 @@ def render_html(sections: Sequence[Section], stamp: str) -> str:
                 r.system["kind"],
                 str(r.n_cases),
                 str(r.n_errors),
+                cost_note(r),
                 r.run_id,
                 entry.baseline_note,
             ]

@@ -183,8 +183,11 @@ def test_bench_scores_rag_and_closed_book_and_accounts_for_every_request(
         if line.startswith("gemini:")
     )
     assert over_http == len(gemini.log()) > 0
-    if embeddings == EMBED:
-        assert sum(report.usage["sent_total"]["requests"] for report in (rag, closed)) == over_http
+    # In-process models (offline:minilm) make calls but send no requests.
+    assert sum(report.usage["sent_total"]["requests"] for report in (rag, closed)) == over_http
+    # The static report shows what the answers and scores cost.
+    index = (tmp_path / "reports" / "latest" / "index.md").read_text(encoding="utf-8")
+    assert index.count(" tokens, $") == 2
     assert all(request.status == 200 for request in gemini.log())
     embedded = [request for request in gemini.log() if request.method != "generateContent"]
     assert bool(embedded) == (embeddings == EMBED)
