@@ -364,8 +364,9 @@ def test_the_key_reaches_no_file_log_or_output(
     caplog.set_level("DEBUG")
     limits(tmp_path, monkeypatch, **{FLASH: {"max_attempts": 1}})
     suite = make_suite(tmp_path, metrics=("token_f1", "faithfulness"), cases=3)
-    gemini.fail("500", times=1, match=question(suite, 0))
-    gemini.fail("500", times=2, match=STATEMENTS)  # both cases left to judge
+    # Failures whose messages carry the key, as a careless proxy's might: the redaction must catch them.
+    gemini.fail("leak", times=1, match=question(suite, 0))
+    gemini.fail("leak", times=2, match=STATEMENTS)  # both cases left to judge
     assert harness(tmp_path, "run", "--suite", suite, "--system", RAG_GEMINI, mlflow=True) == 0
 
     _, records = latest(tmp_path)
@@ -383,6 +384,13 @@ def test_the_key_reaches_no_file_log_or_output(
     assert KEY not in out + err
     assert KEY not in caplog.text
     assert all(KEY not in record.getMessage() for record in caplog.records)
+    assert "[redacted]" in records[0].error  # the key was in the error, and was taken out
+    # Tokens and cost reach MLflow as metrics; the key reaches none of its params or tags.
+    from harness.tracking import read_runs
+
+    child = next(run for run in read_runs("judged") if run.data.tags.get("system") == "rag-gemini")
+    assert child.data.metrics["usage_answers_cost_usd"] > 0 and "sent_requests" in child.data.metrics
+    assert KEY not in str(child.data.params) + str(child.data.tags)
 
 
 def test_a_rejected_key_is_reported_without_the_key(

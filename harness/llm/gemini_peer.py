@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
-FAULT_KINDS = ("429", "500", "slow", "malformed", "empty")
+# "leak" is a 500 whose message echoes the caller's key, as a careless proxy might: it exercises the
+# harness's redaction (Google's own errors never repeat the key).
+FAULT_KINDS = ("429", "500", "slow", "malformed", "empty", "leak")
 _PATH = re.compile(r"^/v1beta/models/([^/:]+):(generateContent|batchEmbedContents|embedContent)$")
 _ERROR_STATUS = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL"}
 _BAD_KEY = "API key not valid. Please pass a valid API key."
@@ -377,8 +379,10 @@ class GeminiPeer:
             arrival = time.monotonic()
             if status == 0:
                 fault = next((f for f in self._faults if f.match is None or f.match in prompt), None)
-                if fault is not None and fault.kind in ("429", "500"):
+                if fault is not None and fault.kind in ("429", "500", "leak"):
                     status, payload = self._error_fault(fault.kind, model)
+                    if fault.kind == "leak":
+                        payload = _error(500, f"Internal error for key {headers.get('x-goog-api-key')}.")
                 elif not self._admit(model, arrival):
                     status, payload, fault = 429, self._rate_limited(model), None
                 else:
