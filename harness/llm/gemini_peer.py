@@ -61,6 +61,17 @@ class _Fault:
 # ---- deterministic content -------------------------------------------------------------------------------
 
 
+def most_within(times: list[float], width: float) -> int:
+    """The most of `times` that fit in any half-open window [t, t + width)."""
+    ordered = sorted(times)
+    best, first = 0, 0
+    for last, t in enumerate(ordered):
+        while t - ordered[first] >= width:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
 def embed_text(text: str, dim: int) -> list[float]:
     """Signed feature hashing of words and their character trigrams, L2-normalised.
 
@@ -326,13 +337,7 @@ class GeminiPeer:
     def max_in_window(self, model: str, window_s: float | None = None) -> int:
         """The most accepted requests for `model` whose arrivals fit in any half-open window of this width."""
         width = self.window_s if window_s is None else window_s
-        times = sorted(r.time for r in self.accepted(model))
-        best, first = 0, 0
-        for last, t in enumerate(times):
-            while t - times[first] >= width:
-                first += 1
-            best = max(best, last - first + 1)
-        return best
+        return most_within([r.time for r in self.accepted(model)], width)
 
     def reset(self) -> None:
         with self._lock:
