@@ -14,6 +14,9 @@ from harness.yamlfile import explain, read_yaml
 Kind = Literal["rag", "finetuned", "hybrid"]
 
 
+DEFAULT_ENCODER = "offline:minilm"
+
+
 class RetrieverSpec(BaseModel):
     """How passages are found: chunking, then BM25, dense MiniLM, or both fused by reciprocal rank."""
 
@@ -23,6 +26,9 @@ class RetrieverSpec(BaseModel):
     chunk_size: int = Field(512, ge=32, description="Characters per chunk.")
     chunk_overlap: int = Field(64, ge=0)
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    embeddings: str = Field(
+        DEFAULT_ENCODER, description="Dense encoder: offline:minilm, or gemini:<embedding model> (a key)."
+    )
 
 
 class GeneratorSpec(BaseModel):
@@ -79,7 +85,12 @@ class SystemSpec(BaseModel):
 
     @property
     def hash(self) -> str:
-        parts: list[Any] = [self.model_dump(mode="json"), COMPONENT_VERSIONS]
+        fields = self.model_dump(mode="json")
+        # A key added after systems were first released is hashed only when it is set to something else,
+        # so existing systems keep their identity (their cached answers, and the gate's baselines).
+        if fields.get("retriever") and fields["retriever"]["embeddings"] == DEFAULT_ENCODER:
+            del fields["retriever"]["embeddings"]
+        parts: list[Any] = [fields, COMPONENT_VERSIONS]
         template = prompt_path(self)
         if template is not None:  # a prompt edit changes answers; systems without one keep their hash
             parts.append(template.read_text(encoding="utf-8"))
@@ -188,6 +199,10 @@ def load_system_spec(path: Path | str) -> SystemSpec:
         raise explain(path, err, known) from None
     _check_kind(path, spec)
     _check_prompt(path, spec)
+    if spec.retriever is not None:
+        from harness.llm.backends import EMBEDDING_FAMILIES, check_ref
+
+        check_ref(spec.retriever.embeddings, EMBEDDING_FAMILIES, str(path), "key 'retriever.embeddings'")
     from harness.systems import FACTORIES, family
 
     if family(spec.generator.model) not in FACTORIES:

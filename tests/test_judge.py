@@ -18,6 +18,7 @@ from harness.cli import main
 from harness.llm import guarded
 from harness.llm.gemini_peer import GeminiPeer
 from harness.report import Record, Report, load_report
+from harness.system import load_system_spec
 from tests.conftest import ROOT, SMOKE
 
 KEY = "AIzaSyC4judge-Test_key0987654321zyxwvut"
@@ -552,3 +553,40 @@ def test_a_bench_runs_without_the_hosted_judge_when_it_may_not_call_it(
     # ... and a suite named on the command line is an error instead.
     assert harness(tmp_path, "bench", *bench, "--judge", "--suite", "judged") == 2
     assert f"suite.yaml: the judge {FLASH} needs GOOGLE_API_KEY" in capsys.readouterr().err
+
+
+# ---- 9. retrieval with a hosted encoder ----------------------------------------------------------------
+
+
+def test_retrieval_can_embed_with_gemini_and_an_existing_system_keeps_its_identity(
+    gemini: GeminiPeer, tmp_path: Path
+) -> None:
+    spec = yaml.safe_load(RAG_GEMINI.read_text(encoding="utf-8"))
+    before = load_system_spec(RAG_GEMINI).hash
+    spec["retriever"]["embeddings"] = "offline:minilm"  # the default, written out: the same system
+    same = tmp_path / "rag-gemini-spelled-out.yaml"
+    same.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    assert load_system_spec(same).hash == before
+    spec.update(name="rag-gemini-embed", description="Gemini embeddings for retrieval")
+    spec["retriever"]["embeddings"] = EMBED
+    system = tmp_path / "rag-gemini-embed.yaml"
+    system.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    assert load_system_spec(system).hash != before
+
+    suite = make_suite(tmp_path, metrics=("token_f1", "hit_at_k"), cases=3, judge=None)
+    assert run(tmp_path, suite, system) == 0
+    report, records = latest(tmp_path)
+    assert report.n_errors == 0 and report.summary["hit_at_k"].n_scored == 3
+    embedded = [request for request in gemini.log() if request.method == "batchEmbedContents"]
+    assert (
+        sum(request.n_texts for request in embedded) >= 30 + 3
+    )  # the smoke corpus' chunks, then 3 questions
+    assert report.usage["sent"][f"{EMBED} retrieval"]["requests"] == len(embedded)
+
+    gemini.reset()  # the chunk vectors and the answers are cached: a second run sends nothing
+    assert run(tmp_path, suite, system) == 0
+    assert gemini.log() == []
+
+    spec["retriever"]["embeddings"] = "openai:text-embedding-3-small"
+    system.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    assert main(["systems", "validate", str(system)]) == 2

@@ -1,4 +1,4 @@
-"""Retrieval over a chunked corpus: BM25 (bm25s), dense MiniLM, and reciprocal rank fusion."""
+"""Retrieval over a chunked corpus: BM25 (bm25s), dense (MiniLM or a hosted encoder), and RRF fusion."""
 
 from collections.abc import Callable, Sequence
 
@@ -8,7 +8,7 @@ from harness.cache import Cache
 from harness.hashing import digest
 from harness.models import minilm
 from harness.suite import Passage
-from harness.system import RetrieverSpec
+from harness.system import DEFAULT_ENCODER, RetrieverSpec
 
 
 def chunk(corpus: Sequence[Passage], size: int, overlap: int) -> list[Passage]:
@@ -39,6 +39,24 @@ def fuse(rankings: Sequence[Sequence[int]], rrf_k: int) -> list[tuple[int, float
     return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
+def _hosted_encoder(
+    ref: str, cache: Cache | None
+) -> tuple[Callable[[list[str]], np.ndarray], Callable[[list[str]], np.ndarray]]:
+    """Document and query encoders for a hosted embedding model, unit-normalised like MiniLM's."""
+    from harness.llm.backends import embedder
+
+    encoder = embedder(ref, "retrieval", cache, where=f"retriever.embeddings '{ref}'")
+
+    def unit(rows: list[list[float]]) -> np.ndarray:
+        vectors = np.asarray(rows, dtype=np.float32)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+    return (
+        lambda texts: unit(encoder.embed_documents(texts)),
+        lambda questions: unit([encoder.embed_query(question) for question in questions]),
+    )
+
+
 class Retriever:
     """Finds the top_k chunks for each question."""
 
@@ -50,8 +68,13 @@ class Retriever:
         embed: Callable[[list[str]], np.ndarray] = minilm.embed,
         embed_id: str = minilm.MODEL_ID,
     ) -> None:
-        """`embed` and `embed_id` swap in another dense encoder (a tuned MiniLM) and name it in cache keys."""
+        """`embed` and `embed_id` swap in another dense encoder (a tuned MiniLM) and name it in cache keys;
+        otherwise the spec's `embeddings` chooses it (a hosted one goes through the guarded client)."""
         self.spec = spec
+        self._embed_query = embed
+        if embed is minilm.embed and spec.embeddings != DEFAULT_ENCODER and spec.method != "bm25":
+            embed, self._embed_query = _hosted_encoder(spec.embeddings, cache)
+            embed_id = spec.embeddings
         self._embed = embed
         self.chunks = chunk(corpus, spec.chunk_size, spec.chunk_overlap)
         self._bm25 = None
@@ -85,7 +108,7 @@ class Retriever:
             for row, ranking in enumerate(ids.tolist()):
                 rankings[row].append(ranking)
         if self._vectors is not None:
-            similarities = self._embed(list(questions)) @ self._vectors.T
+            similarities = self._embed_query(list(questions)) @ self._vectors.T
             order = np.argsort(-similarities, axis=1, kind="stable")[:, :depth]
             for row, ranking in enumerate(order.tolist()):
                 rankings[row].append(ranking)

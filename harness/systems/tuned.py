@@ -14,7 +14,7 @@ from harness.cache import Cache
 from harness.errors import InputError
 from harness.models import minilm
 from harness.suite import Case, Passage, Suite
-from harness.system import Answer, FinetuneSpec, SystemSpec
+from harness.system import DEFAULT_ENCODER, Answer, FinetuneSpec, SystemSpec
 from harness.systems import training
 from harness.systems.pipeline import retrieve_and_read
 from harness.systems.retrieval import Retriever, indexed_text
@@ -231,6 +231,11 @@ class TunedReaderPipeline:
         embed: Callable[[list[str]], np.ndarray] = minilm.embed
         embed_id = minilm.MODEL_ID
         if self.tune.tune_retriever:
+            if self.spec.retriever.embeddings != DEFAULT_ENCODER:
+                raise InputError(
+                    f"system '{self.spec.name}'",
+                    "key 'retriever.embeddings': tune_retriever tunes MiniLM, not a hosted encoder",
+                )
             corpus = {passage.id: passage for passage in suite.corpus}
             pairs = [
                 (case.question, indexed_text(corpus[case.gold_ids[0]]))
