@@ -590,3 +590,22 @@ def test_retrieval_can_embed_with_gemini_and_an_existing_system_keeps_its_identi
     spec["retriever"]["embeddings"] = "openai:text-embedding-3-small"
     system.write_text(yaml.safe_dump(spec), encoding="utf-8")
     assert main(["systems", "validate", str(system)]) == 2
+
+
+def test_ragas_sends_no_usage_events(
+    gemini: GeminiPeer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ragas posts usage events unless RAGAS_DO_NOT_TRACK=true (importing harness sets it). Its sender
+    swallows every error, so a blocked socket would go unnoticed: count the posts instead."""
+    from ragas import _analytics
+
+    posts: list[Any] = []
+    monkeypatch.setattr(_analytics.requests, "post", lambda *args, **kwargs: posts.append(args))
+    suite = make_suite(tmp_path, metrics=("faithfulness", "answer_relevancy"), cases=2)
+    assert run(tmp_path, suite) == 0
+    _analytics._analytics_batcher.flush()
+    assert os.environ["RAGAS_DO_NOT_TRACK"] == "true" and posts == []
+    monkeypatch.setenv("RAGAS_DO_NOT_TRACK", "false")  # the counter does see them when tracking is on
+    event = _analytics.EvaluationEvent(metrics=[], num_rows=1, evaluation_type="SINGLE_TURN", language="en")
+    _analytics.track(event)
+    assert len(posts) == 1
