@@ -320,6 +320,19 @@ def test_a_generator_fault_records_the_error_on_its_case(
     assert len(gemini.log()) == 1 + 2
 
 
+def test_an_answer_lost_to_thinking_says_so_and_its_tokens_are_still_counted(
+    gemini: GeminiPeer, tmp_path: Path
+) -> None:
+    suite = make_suite(tmp_path, metrics=("token_f1",), cases=2, judge=None)
+    gemini.fail("cutoff", match=question(suite, 0))
+    assert run(tmp_path, suite) == 0
+    report, records = latest(tmp_path)
+    assert records[0].error is not None and "MAX_TOKENS" in records[0].error
+    assert "generator.max_new_tokens=1024" in records[0].error
+    assert records[0].usage["completion_tokens"] == 1024  # all of it spent thinking, and billed
+    assert records[1].error is None and report.usage["system"]["calls"] == 2
+
+
 # ---- 4. pacing ------------------------------------------------------------------------------------------
 
 

@@ -25,7 +25,8 @@ from typing import Any, cast
 
 # "leak" is a 500 whose message echoes the caller's key, as a careless proxy might: it exercises the
 # harness's redaction (Google's own errors never repeat the key).
-FAULT_KINDS = ("429", "500", "slow", "malformed", "empty", "leak")
+# "cutoff" is a thinking model that spent its whole output budget thinking: no text, MAX_TOKENS.
+FAULT_KINDS = ("429", "500", "slow", "malformed", "empty", "leak", "cutoff")
 _PATH = re.compile(r"^/v1beta/models/([^/:]+):(generateContent|batchEmbedContents|embedContent)$")
 _ERROR_STATUS = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL"}
 _BAD_KEY = "API key not valid. Please pass a valid API key."
@@ -454,6 +455,15 @@ class GeminiPeer:
             usage = {"promptTokenCount": prompt_tokens, "totalTokenCount": prompt_tokens}
             blocked = {"candidates": [], "promptFeedback": {"blockReason": "SAFETY"}, "usageMetadata": usage}
             return {**blocked, "modelVersion": model}
+        if fault == "cutoff":
+            budget = int((request.get("generationConfig") or {}).get("maxOutputTokens") or 64)
+            usage = {
+                "promptTokenCount": prompt_tokens,
+                "thoughtsTokenCount": budget,
+                "totalTokenCount": prompt_tokens + budget,
+            }
+            cut = {"content": {"role": "model"}, "finishReason": "MAX_TOKENS", "index": 0}
+            return {"candidates": [cut], "usageMetadata": usage, "modelVersion": model}
         if fault == "malformed":
             text = "Sure! Here are the statements: statements one, two"
         else:

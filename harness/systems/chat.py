@@ -82,14 +82,19 @@ class ChatSystem:
             reply = self.chat.invoke(prompt)
         except Exception as err:  # recorded on the case, with the key scrubbed; the run goes on
             return Answer(case_id=case.id, error=scrub(f"{type(err).__name__}: {err}")[:500])
-        usage: dict[str, Any] = dict(reply.usage_metadata or {})
-        return Answer(
-            case_id=case.id,
-            text=str(reply.content).strip(),
-            # The latency of the call when it was made (a cached call keeps its original latency).
-            latency_s=float(reply.response_metadata.get("latency_s") or time.perf_counter() - start),
-            usage={
-                "prompt_tokens": int(usage.get("input_tokens", 0)),
-                "completion_tokens": int(usage.get("output_tokens", 0)),
-            },
-        )
+        used: dict[str, Any] = dict(reply.usage_metadata or {})
+        usage = {
+            "prompt_tokens": int(used.get("input_tokens", 0)),
+            "completion_tokens": int(used.get("output_tokens", 0)),
+        }
+        # The latency of the call when it was made (a cached call keeps its original latency).
+        latency = float(reply.response_metadata.get("latency_s") or time.perf_counter() - start)
+        text = str(reply.content).strip()
+        if not text and reply.response_metadata.get("finish_reason") == "MAX_TOKENS":
+            # Gemini 2.5 models think first, and thinking counts against the output budget (and is billed).
+            error = (
+                f"no answer within generator.max_new_tokens={self.spec.generator.max_new_tokens} "
+                "(MAX_TOKENS; thinking tokens count too): raise it"
+            )
+            return Answer(case_id=case.id, error=error, latency_s=latency, usage=usage)
+        return Answer(case_id=case.id, text=text, latency_s=latency, usage=usage)
