@@ -93,6 +93,9 @@ class Report(BaseModel):
     usage: dict[str, Any] = Field(
         default_factory=dict, description="Tokens and cost of the answers, of each metric, and sent this run."
     )
+    by_tag: dict[str, dict[str, dict[str, Any]]] = Field(
+        default_factory=dict, description="Per case tag, per metric: mean and number scored."
+    )
 
     def finish(self, records: Sequence[Record], metrics: Sequence[Metric], cache: dict[str, int]) -> "Report":
         return self.model_copy(
@@ -101,8 +104,23 @@ class Report(BaseModel):
                 "n_errors": sum(record.error is not None for record in records),
                 "cache": cache,
                 "summary": {metric.name: summarise_metric(metric, records) for metric in metrics},
+                "by_tag": tag_summaries(records, [metric.name for metric in metrics]),
             }
         )
+
+
+def tag_summaries(records: Sequence[Record], names: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Each metric's mean over the cases of each tag (e.g. knowledge-refresh's `changed` facts, where a
+    closed-book model goes stale): the slice a suite's tags were written for."""
+    sliced: dict[str, dict[str, dict[str, Any]]] = {}
+    for tag in sorted({tag for record in records for tag in record.tags}):
+        group = [record for record in records if tag in record.tags]
+        sliced[tag] = {}
+        for name in names:
+            values = [value for r in group if (value := r.scores[name].value) is not None]
+            mean = float(np.mean(values)) if values else None
+            sliced[tag][name] = {"mean": mean, "n_cases": len(group), "n_scored": len(values)}
+    return sliced
 
 
 def bootstrap_ci(values: Sequence[float], seed: int = 0) -> tuple[float, float]:
@@ -241,6 +259,19 @@ def summary_markdown(report: Report) -> str:
             else f" [{format_value(summary.ci_low, name)}, {format_value(summary.ci_high, name)}]"
         )
         lines.append(f"| {name} | {mean}{ci} | {summary.n_scored} | {summary.n_unscored} | {reasons} |")
+    if report.by_tag:
+        names = list(report.summary)
+        lines += [
+            "",
+            "## By tag",
+            "",
+            "| tag | cases | " + " | ".join(names) + " |",
+            "| --- | --- | " + " | ".join("---" for _ in names) + " |",
+        ]
+        for tag, metrics in report.by_tag.items():
+            cells = [format_value(metrics[name]["mean"], name) if name in metrics else "-" for name in names]
+            cases = next(iter(metrics.values()))["n_cases"] if metrics else 0
+            lines.append(f"| {tag} | {cases} | " + " | ".join(cells) + " |")
     if usage_rows(report):
         lines += [
             "",

@@ -79,6 +79,23 @@ def _baseline(baselines_dir: Path, report: Report) -> tuple[Report | None, str]:
     return baseline, f"vs baseline {path.name} (git {str(baseline.git.get('commit', '?'))[:7]})"
 
 
+def tag_rows(section: Section) -> list[tuple[str, list[str]]]:
+    """Per case tag, each system's mean of the rank metric over the tag's cases ('mean (n)')."""
+    metric = rank_metric(section.entries[0].report) if section.entries else None
+    tags = sorted({tag for entry in section.entries for tag in entry.report.by_tag})
+    rows = []
+    for tag in tags:
+        cells = []
+        for entry in section.entries:
+            sliced = entry.report.by_tag.get(tag, {}).get(metric or "")
+            if sliced is None:
+                cells.append("-")
+            else:
+                cells.append(f"{format_value(sliced['mean'], metric or '')} ({sliced['n_scored']})")
+        rows.append((tag, cells))
+    return rows
+
+
 def cost_note(report: Report) -> str:
     """Tokens and dollars of the answers and scores ('no model calls' for the offline systems)."""
     used = [report.usage.get("system") or {}, *(report.usage.get("metrics") or {}).values()]
@@ -156,6 +173,17 @@ def render_markdown(sections: Sequence[Section], stamp: str) -> str:
         for metric in section.metrics:
             cells = [_md_cell(e, metric) for e in entries]
             lines.append(f"| {metric} | " + " | ".join(cells) + " |")
+        tags = tag_rows(section)
+        if tags:
+            ranked = rank_metric(entries[0].report)
+            lines += [
+                "",
+                f"By tag ({ranked}):",
+                "",
+                "| tag | " + " | ".join(md(e.report.system["name"]) for e in entries) + " |",
+            ]
+            lines.append("| --- " * (len(entries) + 1) + "|")
+            lines += [f"| {md(tag)} | " + " | ".join(cells) + " |" for tag, cells in tags]
         lines.append("")
         lines += [f"![{metric}]({name})" for metric, name in section.charts.items()]
         for entry in entries:
@@ -244,6 +272,14 @@ def render_html(sections: Sequence[Section], stamp: str) -> str:
             for metric, name in section.charts.items()
         )
         parts.append(f'<div class="charts">{images}</div>')
+        tags = tag_rows(section)
+        if tags:
+            header = "".join(f"<th>{e(entry.report.system['name'])}</th>" for entry in section.entries)
+            ranked = rank_metric(section.entries[0].report)
+            parts.append(f'<table class="metrics"><tr><th>tag ({e(str(ranked))})</th>{header}</tr>')
+            for tag, cells in tags:
+                parts.append(f"<tr><th>{e(tag)}</th>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
+            parts.append("</table>")
         for entry in section.entries:
             parts.append(_html_worst(entry))
         parts.append("</section>")

@@ -110,6 +110,10 @@ def _log_run(
                 metrics[f"{key}_ci_low"] = summary.ci_low or 0.0
                 metrics[f"{key}_ci_high"] = summary.ci_high or 0.0
         metrics.update(usage_metrics(report))
+        for tag, by_metric in report.by_tag.items():
+            for name, sliced in by_metric.items():
+                if sliced["mean"] is not None:
+                    metrics[metric_name(f"tag_{tag}_{name}")] = sliced["mean"]
         mlflow.log_metrics(metrics)
         for curve, values in report.training.items():
             for step, value in enumerate(values):

@@ -195,3 +195,19 @@ def test_a_system_that_cannot_prepare_fails_every_case_with_the_reason(tmp_path:
     assert len(records) == len(suite.test) and report.n_errors == len(suite.test)
     assert {r.error for r in records} == {"prepare failed: ValueError: no training example"}
     assert report.summary["token_f1"].n_unscored == len(suite.test)
+
+
+def test_each_tag_gets_its_own_means_in_run_json_and_summary_md(tmp_path: Path) -> None:
+    suite, spec, cache = load_suite(SMOKE), load_system_spec(RAG), Cache(tmp_path / "c")
+    report, folder = run(suite, spec, cache, tmp_path / "reports", make_system=Counting)
+    _, records = load_report(folder)
+    tags = {tag for case in suite.test for tag in case.tags}
+    assert set(report.by_tag) == tags
+    for tag, by_metric in report.by_tag.items():
+        tagged = [r for r in records if tag in r.tags]
+        values = [r.scores["token_f1"].value for r in tagged if r.scores["token_f1"].value is not None]
+        sliced = by_metric["token_f1"]
+        assert sliced["n_cases"] == len(tagged) and sliced["n_scored"] == len(values)
+        assert sliced["mean"] == pytest.approx(sum(values) / len(values))
+    summary = (folder / "summary.md").read_text(encoding="utf-8")
+    assert "## By tag" in summary and all(f"| {tag} | " in summary for tag in tags)

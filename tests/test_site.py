@@ -113,6 +113,11 @@ def test_bench_writes_tables_charts_and_worst_cases(benched: Path) -> None:
     markdown = (latest / "index.md").read_text(encoding="utf-8")
     assert f"| token_f1 | {f1['mean']:.3f} [" in markdown
     assert "![token_f1](chart__smoke__token_f1.png)" in markdown
+    # each case tag gets the rank metric's mean over its cases, with how many were scored
+    for tag, by_metric in run["by_tag"].items():
+        sliced = by_metric["token_f1"]
+        assert f"| {tag} | {sliced['mean']:.3f} ({sliced['n_scored']}) |" in markdown
+        assert f"<th>{tag}</th><td>{sliced['mean']:.3f} ({sliced['n_scored']})</td>" in page
 
 
 def test_report_command_escapes_text_and_shows_baseline_deltas(benched: Path, tmp_path: Path) -> None:
