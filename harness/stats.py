@@ -3,6 +3,7 @@
 import itertools
 import math
 from collections.abc import Sequence
+from typing import TypeAlias
 
 import numpy as np
 
@@ -15,9 +16,10 @@ CHANCE = ALPHA / 2  # one tail of the 95% interval
 NORMAL_BEYOND = 5000
 Z_POWER = 0.8416  # the 80th percentile of the normal: 80% power
 Z_TWO_SIDED = 1.9600  # the 97.5th percentile: a two-sided test at 5%
+Values: TypeAlias = Sequence[float] | np.ndarray
 
 
-def bootstrap_ci(values: Sequence[float], seed: int = 0) -> tuple[float, float]:
+def bootstrap_ci(values: Values, seed: int = 0) -> tuple[float, float]:
     """95% percentile bootstrap interval of the mean (fixed seed: the same data gives the same interval).
 
     Given the per-case differences of two paired runs it is the paired bootstrap: resampling cases keeps
@@ -36,7 +38,7 @@ def bootstrap_ci(values: Sequence[float], seed: int = 0) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def permutation_p(diffs: Sequence[float], resamples: int = PERMUTATIONS, seed: int = 0) -> float:
+def permutation_p(diffs: Values, resamples: int = PERMUTATIONS, seed: int = 0) -> float:
     """Two-sided p-value of the paired permutation test of a mean difference of zero.
 
     Under the null hypothesis the two systems are exchangeable within each case, so each per-case difference
@@ -60,8 +62,8 @@ def permutation_p(diffs: Sequence[float], resamples: int = PERMUTATIONS, seed: i
     if 2**n <= resamples:
         signs = np.array(list(itertools.product((1.0, -1.0), repeat=n)))
         null = signs @ data / n
-        less = np.count_nonzero(null <= observed + tolerance) / len(null)
-        greater = np.count_nonzero(null >= observed - tolerance) / len(null)
+        less = float(np.count_nonzero(null <= observed + tolerance) / len(null))
+        greater = float(np.count_nonzero(null >= observed - tolerance) / len(null))
     else:
         rng = np.random.default_rng(seed)
         below = above = 0
@@ -69,9 +71,9 @@ def permutation_p(diffs: Sequence[float], resamples: int = PERMUTATIONS, seed: i
         for start in range(0, resamples, rows):
             count = min(rows, resamples - start)
             null = (rng.integers(0, 2, size=(count, n)) * 2 - 1) @ data / n
-            below += np.count_nonzero(null <= observed + tolerance)
-            above += np.count_nonzero(null >= observed - tolerance)
-        less, greater = (below + 1) / (resamples + 1), (above + 1) / (resamples + 1)
+            below += int(np.count_nonzero(null <= observed + tolerance))
+            above += int(np.count_nonzero(null >= observed - tolerance))
+        less, greater = float((below + 1) / (resamples + 1)), float((above + 1) / (resamples + 1))
     return float(min(1.0, 2 * min(less, greater)))
 
 
@@ -98,7 +100,7 @@ def concentrated_floor(n: int) -> float:
     return 1 - CHANCE ** (1 / n) if n else 1.0
 
 
-def detectable_difference(diffs: Sequence[float]) -> float:
+def detectable_difference(diffs: Values) -> float:
     """The smallest true mean difference these paired cases would detect with 80% power at 5% (two-sided).
 
     (z_0.975 + z_0.8) * sd / sqrt(n) with the spread of the observed per-case differences. When they do not

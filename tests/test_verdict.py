@@ -1,0 +1,203 @@
+"""The verdict on hand-built runs: systems built to differ, identical systems, too few cases, warnings."""
+
+from collections.abc import Sequence
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from harness.errors import InputError
+from harness.metrics import Score
+from harness.overlap import Overlap
+from harness.report import Record, Report
+from harness.verdict import compare_runs, render_text, to_json
+
+
+def make_run(
+    system: str,
+    kind: str,
+    values: dict[str, Sequence[float | None]],
+    *,
+    answers: Sequence[str] | None = None,
+    tags: Sequence[tuple[str, ...]] | None = None,
+    version: int = 1,
+    judges: Sequence[str] = (),
+    higher: dict[str, bool | None] | None = None,
+) -> tuple[Report, list[Record]]:
+    n = len(next(iter(values.values())))
+    records = [
+        Record(
+            case_id=f"c{i:03d}",
+            question=f"question {i}?",
+            reference=f"answer {i}",
+            gold_ids=(),
+            tags=tags[i] if tags else (),
+            answer=answers[i] if answers else f"{system} answer {i}",
+            contexts=None,
+            latency_s=0.01,
+            usage={},
+            error=None,
+            scores={
+                name: Score(value=column[i]) if column[i] is not None else Score.unscored("judge failure")
+                for name, column in values.items()
+            },
+        )
+        for i in range(n)
+    ]
+    direction = higher or {}
+    metrics = [
+        SimpleNamespace(name=name, higher_is_better=direction.get(name, name != "latency_s"), judge="")
+        for name in values
+    ]
+    report = Report(
+        run_id=f"run_{system}",
+        created="2026-01-01T00:00:00",
+        harness_version="test",
+        git={"commit": "abc"},
+        suite={"name": "tiny", "version": version, "hash": "h", "path": "", "k": 5},
+        system={"name": system, "kind": kind, "label": system, "hash": system, "spec": {}},
+        judges=list(judges),
+    ).finish(records, metrics, {})  # type: ignore[arg-type]
+    return report, records
+
+
+def right_on(share: float, n: int, seed: int) -> list[float]:
+    """n binary scores, exactly share * n of them 1, in a shuffled order."""
+    values = np.zeros(n)
+    values[: round(share * n)] = 1.0
+    np.random.default_rng(seed).shuffle(values)
+    return [float(v) for v in values]
+
+
+def test_systems_built_to_differ() -> None:
+    a = make_run("rag-x", "rag", {"exact_match": right_on(0.8, 100, 1)})
+    b = make_run("tuned-x", "finetuned", {"exact_match": right_on(0.4, 100, 2)})
+    verdict = compare_runs([a, b])
+    (comparison,) = verdict.comparisons
+    assert (comparison.system_a, comparison.system_b, comparison.n) == ("rag-x", "tuned-x", 100)
+    assert comparison.diff == pytest.approx(0.4)
+    assert comparison.verdict == "A better"
+    assert comparison.ci_low > 0 and comparison.p_adjusted < 0.001
+    assert [(s.system, s.rank) for s in verdict.ranking["exact_match"]] == [("rag-x", 1), ("tuned-x", 2)]
+    assert "rag-x on exact_match" in verdict.summary[0]
+
+
+def test_direction_lower_is_better() -> None:
+    a = make_run("slow", "rag", {"latency_s": [0.5 + 0.01 * i for i in range(30)]})
+    b = make_run("fast", "hybrid", {"latency_s": [0.1 + 0.01 * i for i in range(30)]})
+    (comparison,) = compare_runs([a, b]).comparisons
+    assert comparison.system_a == "slow" and comparison.verdict == "B better"
+
+
+def test_identical_systems_are_not_distinguishable() -> None:
+    scores = right_on(0.6, 50, 3)
+    verdict = compare_runs(
+        [make_run("one", "rag", {"token_f1": scores}), make_run("two", "hybrid", {"token_f1": scores})]
+    )
+    (comparison,) = verdict.comparisons
+    assert comparison.verdict == "not distinguishable" and comparison.p == 1.0
+    assert {s.rank for s in verdict.ranking["token_f1"]} == {1}
+    assert "cannot tell the systems apart" in verdict.summary[0]
+
+
+def test_real_difference_too_few_cases() -> None:
+    # 8 cases, A right on 6, B on 3 (B's right cases among A's): diffs 1,1,1,0,0,0,0,0. Exact sign-flip
+    # test: P(|mean| >= 3/8) = 2 * 8 / 256 (all three +1, any signs on the zeros... the zeros do not move the
+    # mean, so 2 of the 2^3 sign patterns of the non-zero ones reach it) = 0.25: not distinguishable.
+    a = make_run("a", "rag", {"exact_match": [1, 1, 1, 1, 1, 1, 0, 0]})
+    b = make_run("b", "finetuned", {"exact_match": [0, 0, 0, 1, 1, 1, 0, 0]})
+    verdict = compare_runs([a, b])
+    (comparison,) = verdict.comparisons
+    assert comparison.p == pytest.approx(0.25)
+    assert comparison.verdict == "not distinguishable"
+    assert comparison.detectable > comparison.diff  # the size it would take is printed with it
+    assert "goes undetected" in verdict.summary[0]
+
+
+def test_holm_over_the_suite_and_three_way_ranking() -> None:
+    n = 120
+    runs = [
+        make_run("base", "base", {"token_f1": right_on(0.2, n, 4), "rouge_l": right_on(0.5, n, 5)}),
+        make_run("rag", "rag", {"token_f1": right_on(0.7, n, 6), "rouge_l": right_on(0.5, n, 5)}),
+        make_run("ft", "finetuned", {"token_f1": right_on(0.72, n, 7), "rouge_l": right_on(0.5, n, 5)}),
+    ]
+    verdict = compare_runs(runs)
+    assert len(verdict.comparisons) == 6  # 2 metrics x 3 pairs, one Holm family
+    for c in verdict.comparisons:
+        assert c.p_adjusted >= c.p
+    ranks = {s.system: s.rank for s in verdict.ranking["token_f1"]}
+    assert ranks == {"rag": 1, "ft": 1, "base": 3}  # rag and ft tie; both beat base
+    assert {s.rank for s in verdict.ranking["rouge_l"]} == {1}
+
+
+def test_tags_only_with_enough_cases() -> None:
+    n = 59  # 40 cases tagged big, 19 small: one short of a verdict
+    tags = [("big",) if i < 40 else ("small",) for i in range(n)]
+    a = make_run("a", "rag", {"exact_match": [1.0] * n}, tags=tags)
+    b = make_run("b", "hybrid", {"exact_match": [0.0] * 40 + [1.0] * 19}, tags=tags)
+    verdict = compare_runs([a, b])
+    sliced = [c for c in verdict.comparisons if c.tag == "big"]
+    assert len(sliced) == 1 and sliced[0].n == 40 and sliced[0].verdict == "A better"
+    assert not [c for c in verdict.comparisons if c.tag == "small"]
+    assert verdict.small_tags == {"small": 19}
+    assert any("Too few cases" in s and "`small` (19)" in s for s in verdict.summary)
+
+
+def test_warnings_collapse_unscored_overlap() -> None:
+    n = 40
+    collapsed = make_run(
+        "hybrid-x", "hybrid", {"token_f1": [0.0] * n}, answers=["The documents do not say."] * 30 + ["x"] * 10
+    )
+    holes = make_run("tuned-x", "finetuned", {"token_f1": [1.0] * 20 + [None] * 20})
+    overlap = Overlap(
+        suite="tiny",
+        n_test=n,
+        n_train=100,
+        threshold=0.9,
+        shared_references=tuple(f"c{i:03d}" for i in range(30)),
+        exact_duplicate_questions=(),
+        near_duplicate_questions=("c001",),
+        shared_gold=(),
+    )
+    verdict = compare_runs([collapsed, holes], overlap)
+    text = "\n".join(verdict.warnings)
+    assert "collapsed system: hybrid-x gives the same answer to 30 of 40 cases" in text
+    assert "unscored: token_f1 for tuned-x: 20 of 40 cases (judge failure (20))" in text
+    assert "30 of 40 (75%) test answers are also train answers" in text and "(tuned-x)" in text
+    assert verdict.comparisons[0].n == 20  # only the cases both scored
+
+
+def test_incomparable_runs_refused() -> None:
+    a = make_run("a", "rag", {"token_f1": [1.0, 0.0]})
+    with pytest.raises(InputError, match="results compare only within a suite version"):
+        compare_runs([a, make_run("b", "rag", {"token_f1": [1.0, 0.0]}, version=2)])
+    with pytest.raises(InputError, match="different judges"):
+        compare_runs([a, make_run("b", "rag", {"token_f1": [1.0, 0.0]}, judges=["gemini:x"])])
+
+
+def test_directionless_metric_is_not_compared_and_json_shape() -> None:
+    higher = {"answer_tokens": None, "token_f1": True}
+    a = make_run("a", "rag", {"answer_tokens": [3.0] * 25, "token_f1": right_on(0.5, 25, 1)}, higher=higher)
+    b = make_run(
+        "b", "hybrid", {"answer_tokens": [9.0] * 25, "token_f1": right_on(0.5, 25, 2)}, higher=higher
+    )
+    verdict = compare_runs([a, b])
+    assert "answer_tokens" in verdict.not_compared
+    document = to_json([verdict])["tiny"]
+    keys = {
+        "metric",
+        "tag",
+        "system_a",
+        "system_b",
+        "n",
+        "diff",
+        "ci_low",
+        "ci_high",
+        "p",
+        "p_adjusted",
+        "verdict",
+    }
+    assert keys <= set(document["comparisons"][0])
+    assert {"ranking", "warnings"} <= set(document)
+    text = render_text(verdict, full=True)
+    assert "| token_f1 | all | a | b | 25 |" in text and "Holm" in text
