@@ -6,14 +6,14 @@ from pathlib import Path
 
 from harness.report import Report
 
-KIND_ORDER = ("rag", "finetuned", "hybrid")
-KIND_COLOURS = {"rag": "#4477aa", "finetuned": "#ee6677", "hybrid": "#228833"}
+KIND_ORDER = ("base", "rag", "finetuned", "hybrid")
+KIND_COLOURS = {"base": "#bbbbbb", "rag": "#4477aa", "finetuned": "#ee6677", "hybrid": "#228833"}
 CHART_PREFIX = "chart__"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 def kind_rank(report: Report) -> tuple[int, str]:
-    """Sort key: rag, then fine-tuned, then hybrid systems, by name within a kind."""
+    """Sort key: the base control, then rag, fine-tuned and hybrid systems, by name within a kind."""
     kind = report.system["kind"]
     rank = KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
     return rank, report.system["name"]

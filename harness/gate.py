@@ -27,7 +27,7 @@ class Check(BaseModel):
     verdict: Verdict
     why: str
     policy: MetricPolicy | None
-    higher_is_better: bool
+    higher_is_better: bool | None
     baseline_mean: float | None
     mean: float | None
     drop: float | None  # mean over paired cases of how much worse each got (positive = worse)
@@ -93,6 +93,8 @@ def check_metric(
     """Compare one metric: the floor on the current mean, and the drop tested by a paired bootstrap."""
     if policy is not None and policy.min is None and policy.max_drop is None:
         policy = None  # `{}` in suite.yaml: reported, not gated
+    if now.higher_is_better is None:  # no better direction (answer_tokens): a change is neither drop nor gain
+        policy = None
     paired = [
         cid for cid, value in then_values.items() if value is not None and now_values.get(cid) is not None
     ]
@@ -102,6 +104,8 @@ def check_metric(
     gained = sum(1 for cid, value in then_values.items() if value is None and now_values.get(cid) is not None)
     sign = 1.0 if now.higher_is_better else -1.0
     diffs = [sign * (then_values[cid] - now_values[cid]) for cid in paired]  # type: ignore[operator]
+    if now.higher_is_better is None:
+        diffs = []
     drop = low = high = detectable = None
     if diffs:
         drop = float(np.mean(diffs))
@@ -136,7 +140,9 @@ def check_metric(
         notes.append(f"{gained} case(s) unscored in the baseline are scored now")
     if then is None:
         notes.append("not in the baseline")
-    if policy is None:
+    if now.higher_is_better is None:
+        notes.append("no better direction: shown, never gated")
+    elif policy is None:
         notes.append("no policy in suite.yaml: shown, never fails")
     verdict: Verdict = "fail" if fails else ("pass" if policy and applicable else "info")
     return Check(

@@ -61,7 +61,7 @@ class MetricSummary(BaseModel):
     """One metric over a run: mean with a 95% bootstrap interval, and what could not be scored and why."""
 
     model_config = ConfigDict(frozen=True)
-    higher_is_better: bool
+    higher_is_better: bool | None = Field(description="None: no better direction (shown, never gated).")
     judge: str
     mean: float | None
     ci_low: float | None

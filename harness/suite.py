@@ -74,6 +74,12 @@ class SuiteFile(BaseModel):
     k: int = Field(5, ge=1, description="Retrieval cutoff for hit_at_k and recall_at_k.")
     metrics: dict[str, MetricPolicy] = Field(min_length=1)
     judge: JudgeSpec | None = None
+    abstention: str | None = Field(
+        None, description="The reference of a question the documents do not answer (abstain_* metrics)."
+    )
+    format: str | None = Field(
+        None, description="Regular expression a whole answer must match (format_match)."
+    )
 
 
 class Suite(BaseModel):
@@ -87,6 +93,8 @@ class Suite(BaseModel):
     k: int
     metrics: dict[str, MetricPolicy]
     judge: JudgeSpec | None = None
+    abstention: str | None = None
+    format: str | None = None
     corpus: tuple[Passage, ...]
     train: tuple[Case, ...]
     test: tuple[Case, ...]
@@ -139,6 +147,7 @@ def load_suite(folder: Path | str) -> Suite:
             str(yaml_path),
             f"metrics: '{judged[0]}' is graded by an LLM: add a 'judge:' block (model, embeddings)",
         )
+    _check_metric_keys(str(yaml_path), spec)
     if spec.judge is not None:
         from harness.llm.backends import CHAT_FAMILIES, EMBEDDING_FAMILIES, check_ref
 
@@ -162,6 +171,8 @@ def load_suite(folder: Path | str) -> Suite:
         k=spec.k,
         metrics=spec.metrics,
         judge=spec.judge,
+        abstention=spec.abstention,
+        format=spec.format,
         corpus=corpus,
         train=train,
         test=test,
@@ -169,6 +180,28 @@ def load_suite(folder: Path | str) -> Suite:
         train_hash=digest([c.model_dump() for c in train]),
         test_hash=digest([c.model_dump() for c in test]),
     )
+
+
+def _check_metric_keys(where: str, spec: SuiteFile) -> None:
+    """The suite.yaml keys some metrics read (a format pattern, an abstention answer), and gate policies
+    only on metrics that have a better direction."""
+    import re
+
+    from harness.metrics import DIRECTIONLESS, NEEDS_KEY
+
+    if spec.format is not None:
+        try:
+            re.compile(spec.format)
+        except re.error as err:
+            raise InputError(where, f"key 'format': not a valid regular expression ({err})") from None
+    for name, policy in spec.metrics.items():
+        key = NEEDS_KEY.get(name)
+        if key is not None and not getattr(spec, key):
+            raise InputError(where, f"metrics: '{name}' needs the key '{key}' in suite.yaml")
+        if name in DIRECTIONLESS and (policy.min is not None or policy.max_drop is not None):
+            raise InputError(
+                where, f"metrics: '{name}' has no better direction: it is shown, never gated (use {{}})"
+            )
 
 
 def _source(value: str | Source) -> Source:

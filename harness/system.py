@@ -11,7 +11,9 @@ from harness.hashing import digest
 from harness.suite import Case, Passage, Suite
 from harness.yamlfile import explain, read_yaml
 
-Kind = Literal["rag", "finetuned", "hybrid"]
+# base: the untuned model, closed-book (the control arm); rag: base + retrieval;
+# finetuned: trained, closed-book; hybrid: trained + retrieval.
+Kind = Literal["base", "rag", "finetuned", "hybrid"]
 
 
 DEFAULT_ENCODER = "offline:minilm"
@@ -171,10 +173,23 @@ def _check_kind(path: Path, spec: SystemSpec) -> None:
     retrieves = spec.retriever is not None
     tuned = spec.finetune is not None or spec.generator.tuned
     problems = {
+        "base": (retrieves and "a base system is closed-book: remove 'retriever' (or kind: rag)")
+        or (
+            spec.finetune is not None
+            and "a base system trains nothing: remove 'finetune' (or kind: finetuned)"
+        )
+        or (
+            spec.generator.tuned
+            and "a base system is the untuned model: remove generator.tuned (or kind: finetuned)"
+        ),
         "rag": (not retrieves and "a rag system needs a 'retriever' block")
         or (spec.finetune is not None and "a rag system has no 'finetune' block (that is kind: hybrid)"),
         "finetuned": (retrieves and "a finetuned system is closed-book: remove 'retriever' (or kind: hybrid)")
-        or (not tuned and "a finetuned system needs a 'finetune' block or generator.tuned: true"),
+        or (
+            not tuned
+            and "a finetuned system names its training (a 'finetune' block) or a model tuned elsewhere "
+            "(generator.tuned: true); the untuned closed-book model is kind: base"
+        ),
         "hybrid": (not retrieves and "a hybrid system needs a 'retriever' block")
         or (not tuned and "a hybrid system needs a 'finetune' block or generator.tuned: true"),
     }

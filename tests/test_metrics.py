@@ -2,7 +2,15 @@
 
 import pytest
 
-from harness.metrics import METRICS, Score
+from harness.metrics import DIRECTIONLESS, METRICS, Score
+from harness.metrics.answer import (
+    AbstainCorrect,
+    AbstainFalse,
+    AnswerRecall,
+    AnswerTokens,
+    FormatMatch,
+    abstains,
+)
 from harness.metrics.lexical import ExactMatch, Rouge, TokenF1, token_f1
 from harness.metrics.offline_judge import MiniLMAnswerRelevancy, MiniLMFaithfulness
 from harness.metrics.retrieval import MRR, HitAtK, RecallAtK
@@ -116,5 +124,94 @@ def test_every_metric_declares_its_direction_and_name() -> None:
     for name, factory in METRICS.items():
         metric = factory(suite)
         assert metric.name == name
-        assert isinstance(metric.higher_is_better, bool)
+        if name in DIRECTIONLESS:
+            assert metric.higher_is_better is None
+        else:
+            assert isinstance(metric.higher_is_better, bool)
     assert METRICS["latency_s"](suite).higher_is_better is False
+    assert METRICS["abstain_false"](suite).higher_is_better is False
+
+
+NO_ANSWER = "The documents do not say."
+
+
+def test_answer_recall_counts_reference_tokens_found_in_the_answer() -> None:
+    metric = AnswerRecall(NO_ANSWER)
+    # reference "3 by 4 metres" -> tokens [3, by, 4, metres] (4 tokens)
+    # answer "Each plot is 3 by 4 metres, edged with larch." contains all 4 -> 4/4 = 1.0
+    long_answer = answer("Each plot is 3 by 4 metres, edged with larch.")
+    assert metric.score(case("3 by 4 metres"), long_answer).value == 1.0
+    # token F1 punishes the same answer for its length: 10 answer tokens (each plot is 3 by 4 metres
+    # edged with larch), 4 common: P = 4/10, R = 4/4 -> F1 = 2 * 0.4 * 1 / 1.4 = 4/7
+    assert token_f1(long_answer.text, "3 by 4 metres") == pytest.approx(4 / 7)
+    # "4 metres" finds 2 of the 4 -> 0.5; "The Metres!" normalises to [metres] -> 1/4
+    assert metric.score(case("3 by 4 metres"), answer("4 metres")).value == pytest.approx(0.5)
+    assert metric.score(case("3 by 4 metres"), answer("The Metres!")).value == pytest.approx(0.25)
+    # multiplicity: reference "on and on" -> [on, and, on]; answer "on" holds one "on" -> 1/3
+    assert metric.score(case("on and on"), answer("on")).value == pytest.approx(1 / 3)
+    # an empty answer contains nothing: a real 0
+    assert metric.score(case("3 by 4 metres"), answer("")).value == 0.0
+    # unscored: no reference; a reference of articles only; the abstention as reference
+    assert metric.score(case(""), answer("x")).reason == "no reference answer"
+    assert metric.score(case("The"), answer("the")).value is None
+    abstention = metric.score(case(NO_ANSWER), answer(NO_ANSWER))
+    assert abstention.value is None and "abstain_correct" in abstention.reason
+
+
+def test_answer_tokens_is_the_normalised_length_and_has_no_direction() -> None:
+    metric = AnswerTokens()
+    # "The plot is 3 by 4 metres." -> [plot, is, 3, by, 4, metres] (the article goes) = 6
+    assert metric.score(case(), answer("The plot is 3 by 4 metres.")).value == 6.0
+    assert metric.score(case(), answer("")).value == 0.0
+    assert metric.higher_is_better is None
+
+
+HOUSE = r"Answer: .+\. Source: .+ (Spec Sheet|Manual|Care Guide|Warranty Card)"
+
+
+def test_format_match_is_a_whole_answer_match_of_the_declared_pattern() -> None:
+    metric = FormatMatch(HOUSE)
+    good = "Answer: 75 litres. Source: Screerunner Backpack Spec Sheet"
+    assert metric.score(case(good), answer(good)).value == 1.0
+    assert metric.score(case(good), answer(f"  {good}\n")).value == 1.0  # surrounding space is stripped
+    # the right value without the house format, or with text after it, does not match
+    assert metric.score(case(good), answer("75 litres")).value == 0.0
+    assert metric.score(case(good), answer(good + " (see page 3)")).value == 0.0
+    assert metric.score(case(good), answer("")).value == 0.0
+    assert FormatMatch(None).score(case(good), answer(good)).reason == "the suite declares no format"
+    # with an abstention declared, an unanswerable case asks for no format
+    assert FormatMatch(HOUSE, NO_ANSWER).score(case(NO_ANSWER), answer(NO_ANSWER)).value is None
+
+
+def test_abstention_metrics_split_unanswerable_from_answerable_cases() -> None:
+    correct, false = AbstainCorrect(NO_ANSWER), AbstainFalse(NO_ANSWER)
+    unanswerable, answerable = case(NO_ANSWER), case("45 crowns a year")
+    abstained, answered = answer("the documents do not say"), answer("45 crowns")
+    # 2 unanswerable cases, one abstained: abstain_correct = 1/2 over them
+    assert correct.score(unanswerable, abstained).value == 1.0
+    assert correct.score(unanswerable, answered).value == 0.0
+    # answerable cases: abstaining is the false abstention (lower is better)
+    assert false.score(answerable, abstained).value == 1.0
+    assert false.score(answerable, answered).value == 0.0
+    # each leaves the other's cases unscored, with the reason
+    assert correct.score(answerable, abstained).value is None
+    assert "abstain_correct" in (false.score(unanswerable, abstained).reason)
+    assert false.score(case(""), abstained).reason == "no reference answer"
+
+
+def test_an_abstention_is_recognised_after_normalisation_and_as_a_prefix() -> None:
+    assert abstains("The documents do not say.", NO_ANSWER)
+    assert abstains("THE DOCUMENTS DO NOT SAY", NO_ANSWER)  # case, punctuation and articles ignored
+    assert abstains("The documents do not say who founded it.", NO_ANSWER)
+    assert not abstains("They do not say much, but the fee is 45 crowns.", NO_ANSWER)
+    assert not abstains("The documents do not sayings", NO_ANSWER)  # a word boundary, not a substring
+    assert not abstains("", NO_ANSWER)
+
+
+def test_minilm_faithfulness_leaves_an_abstention_unscored() -> None:
+    context = passages("p")[0]
+    score = MiniLMFaithfulness().score(case(NO_ANSWER), answer(NO_ANSWER, (context,)))
+    assert score.value is None and score.reason.startswith("abstention")
+    # a suite's own abstention phrase is recognised instead
+    own = MiniLMFaithfulness("Not in the manual.").score(case(), answer("Not in the manual.", (context,)))
+    assert own.value is None and own.reason.startswith("abstention")

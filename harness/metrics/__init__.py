@@ -4,6 +4,13 @@ from collections.abc import Callable, Sequence
 
 from harness.cache import Cache
 from harness.errors import InputError
+from harness.metrics.answer import (
+    AbstainCorrect,
+    AbstainFalse,
+    AnswerRecall,
+    AnswerTokens,
+    FormatMatch,
+)
 from harness.metrics.base import Metric, Score
 from harness.metrics.lexical import ExactMatch, Latency, Rouge, TokenF1
 from harness.metrics.offline_judge import MiniLMAnswerRelevancy, MiniLMFaithfulness
@@ -20,10 +27,24 @@ METRICS: dict[str, Callable[[Suite], Metric]] = {
     "hit_at_k": lambda suite: HitAtK(suite.k),
     "recall_at_k": lambda suite: RecallAtK(suite.k),
     "mrr": lambda suite: MRR(),
-    "minilm_faithfulness": lambda suite: MiniLMFaithfulness(),
+    "answer_recall": lambda suite: AnswerRecall(suite.abstention),
+    "answer_tokens": lambda suite: AnswerTokens(),
+    "format_match": lambda suite: FormatMatch(suite.format, suite.abstention),
+    "abstain_correct": lambda suite: AbstainCorrect(suite.abstention),
+    "abstain_false": lambda suite: AbstainFalse(suite.abstention),
+    "minilm_faithfulness": lambda suite: MiniLMFaithfulness(suite.abstention),
     "minilm_answer_relevancy": lambda suite: MiniLMAnswerRelevancy(),
     "latency_s": lambda suite: Latency(),
 }
+
+# Metrics that read a suite.yaml key; load_suite refuses a suite that lists one without its key.
+NEEDS_KEY: dict[str, str] = {
+    "format_match": "format",
+    "abstain_correct": "abstention",
+    "abstain_false": "abstention",
+}
+# Metrics with no better direction (higher_is_better None): reported, never gated, skipped by comparisons.
+DIRECTIONLESS = frozenset({"answer_tokens"})
 
 
 def build_metrics(
@@ -58,4 +79,4 @@ def build_metrics(
     return built
 
 
-__all__ = ["METRICS", "Metric", "Score", "build_metrics"]
+__all__ = ["DIRECTIONLESS", "METRICS", "NEEDS_KEY", "Metric", "Score", "build_metrics"]

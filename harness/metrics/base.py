@@ -28,8 +28,11 @@ class Metric(Protocol):
     """Scores one answer. `judge` names the model behind a model-graded metric ("" for lexical ones)."""
 
     name: str
-    higher_is_better: bool
     version: int
     judge: str
+
+    @property
+    def higher_is_better(self) -> bool | None:
+        """True or False; None for a metric with no better direction (shown, never gated)."""
 
     def score(self, case: Case, answer: Answer) -> Score: ...

@@ -6,6 +6,7 @@ comparable with scores from the same judge.
 
 import numpy as np
 
+from harness.metrics.answer import DEFAULT_ABSTENTION, abstains
 from harness.metrics.base import Score
 from harness.models import minilm
 from harness.suite import Case
@@ -16,19 +17,27 @@ JUDGE = f"offline:{minilm.MODEL_ID}"
 
 
 class MiniLMFaithfulness:
-    """Share of answer sentences supported by a context sentence (cosine >= threshold, or quoted)."""
+    """Share of answer sentences supported by a context sentence (cosine >= threshold, or quoted).
+
+    Unscored: a closed-book answer (no contexts); an abstention (the suite's `abstention`, else
+    "The documents do not say.": it makes no claim); an empty answer.
+    """
 
     name = "minilm_faithfulness"
     higher_is_better = True
-    version = 1
+    version = 2  # 2: abstentions are unscored, no longer 0
     judge = JUDGE
 
-    def __init__(self, threshold: float = 0.75) -> None:
+    def __init__(self, abstention: str | None = None, threshold: float = 0.75) -> None:
+        self.abstention = abstention or DEFAULT_ABSTENTION
         self.threshold = threshold
 
     def score(self, case: Case, answer: Answer) -> Score:
         if answer.contexts is None:
             return Score.unscored("closed-book system: no contexts to be faithful to")
+        if abstains(answer.text, self.abstention):
+            # An abstention makes no claim to check; abstain_* judge whether it was right.
+            return Score.unscored("abstention: no claims to check (see abstain_correct, abstain_false)")
         claims = sentences(answer.text)
         if not claims:
             return Score.unscored("empty answer")
