@@ -2,6 +2,7 @@
 
 import json
 import math
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.errors import InputError
+from harness.files import write_atomic
 from harness.report import Record, Report, load_report
 
 SCHEMA_VERSION = 1
@@ -36,21 +38,47 @@ def baseline_file(baselines_dir: Path, suite: str, system: str) -> Path:
 
 
 def latest_runs(reports_dir: Path, suite: str | None = None, system: str | None = None) -> list[Path]:
-    """The newest finished run folder of each (suite, system), optionally of one suite and/or system only."""
-    newest: dict[tuple[str, str], Path] = {}
-    # Folder names start with a sortable UTC stamp, so sorted order is age order; a run killed before
-    # it finished has no run.json and is skipped.
+    """The newest finished run folder of each (suite, system), optionally of one suite and/or system only.
+
+    A folder without run.json (a run killed before it finished) is passed over in silence; a damaged one
+    (a truncated run.json, a broken records.jsonl line) is passed over with a one-line warning naming it,
+    and the next newest run of its (suite, system) is taken instead: one bad folder never stops the gate,
+    the report or a re-score of the others.
+    """
+    found: dict[tuple[str, str], list[Path]] = {}
+    # Folder names start with a sortable UTC stamp, so sorted order is age order.
     for run_file in sorted((reports_dir / "runs").glob("*/run.json")):
-        report = Report.model_validate_json(run_file.read_text(encoding="utf-8"))
+        try:
+            report = Report.model_validate_json(run_file.read_bytes())
+        except ValidationError as err:
+            _warn_skipped(str(run_file), f"damaged run.json: {err.errors()[0]['msg']}")
+            continue
+        except OSError as err:
+            _warn_skipped(str(run_file), err.strerror or str(err))
+            continue
         key = (report.suite["name"], report.system["name"])
         if (suite is None or key[0] == suite) and (system is None or key[1] == system):
-            newest[key] = run_file.parent
+            found.setdefault(key, []).append(run_file.parent)
+    newest: dict[tuple[str, str], Path] = {}
+    for key, folders in found.items():
+        for folder in reversed(folders):
+            try:
+                load_report(folder)
+            except InputError as err:
+                _warn_skipped(err.where, err.what)
+                continue
+            newest[key] = folder
+            break
     if not newest:
         wanted = " × ".join(filter(None, [suite, system])) or "any suite"
         raise InputError(
             str(reports_dir / "runs"), f"no finished runs of {wanted}: run `harness bench` first"
         )
     return [newest[key] for key in sorted(newest)]
+
+
+def _warn_skipped(where: str, what: str) -> None:
+    print(f"warning: skipped damaged run folder {where}: {what}", file=sys.stderr)
 
 
 def promote(
@@ -64,7 +92,7 @@ def promote(
         report, records = load_report(folder)
         path = baseline_file(to, report.suite["name"], report.system["name"])
         baseline = Baseline(report=report, cases=case_values(records))
-        path.write_text(json.dumps(baseline.model_dump(mode="json"), indent=1) + "\n", encoding="utf-8")
+        write_atomic(path, json.dumps(baseline.model_dump(mode="json"), indent=1) + "\n")
         written.append(path)
     return written
 
@@ -93,7 +121,10 @@ def mlflow_baseline(run_id: str | None, suite: str | None = None, system: str | 
                 f"no run of {suite} × {system} tagged baseline=true (tag one: `harness baseline --mlflow`)",
             )
     run_json, table = run_artifacts(run_id)
-    report = Report.model_validate_json(run_json)
+    try:
+        report = Report.model_validate_json(run_json)
+    except ValidationError as err:
+        raise InputError(f"mlflow:{run_id}", f"run.json is damaged: {err.errors()[0]['msg']}") from None
     return Baseline(
         report=report, cases=_table_values(table, list(report.summary)), source=f"mlflow:{run_id}"
     )

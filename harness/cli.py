@@ -3,7 +3,9 @@
 import argparse
 import datetime as dt
 import logging
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -92,6 +94,11 @@ def _parser() -> argparse.ArgumentParser:
     gate.add_argument("--out", type=Path, help="folder for gate.md and junit.xml (default: reports/latest)")
     gate.add_argument("--suites-dir", type=Path, default=Path("suites"), help="where suite.yaml files are")
     gate.add_argument("--no-mlflow", action="store_true", help="do not tag the MLflow runs gate=pass/fail")
+    gate.add_argument(
+        "--require-baseline",
+        action="store_true",
+        help="fail a (suite, system) that has no baseline (default: reported as not gated)",
+    )
     promote = commands.add_parser("baseline", help="promote the latest runs to <reports-dir>/baselines/")
     promote.add_argument("--mlflow", action="store_true", help="tag their MLflow runs baseline=true instead")
     for sub in (gate, promote):
@@ -172,13 +179,14 @@ def _execute(args: argparse.Namespace, suite_dirs: list[Path], system_files: lis
     from harness.cache import Cache
     from harness.privacy import api_key
     from harness.report import comparison_table, load_report
-    from harness.runner import run
+    from harness.runner import check_before_running, failed_runs, run
     from harness.suite import load_suite
     from harness.system import load_system_spec
 
     # Validate everything before running anything: a typo in the last file should not cost a bench.
     suites = [load_suite(path) for path in suite_dirs]
     specs = [load_system_spec(path) for path in system_files]
+    check_before_running(suites, specs, args.reports_dir)
     cache = Cache(enabled=not args.no_cache)
     judging = {suite.name: use_judge(args, suite, specs, named) for suite in suites}
     if args.dry_run:
@@ -387,10 +395,11 @@ def _systems_validate(args: argparse.Namespace) -> int:
 
 
 def _gate(args: argparse.Namespace) -> int:
-    from harness.gate import gate_latest, tag_runs
+    from harness.gate import MissingBaseline, gate_latest, tag_runs
     from harness.gate_report import gate_markdown, write_gate_files
 
-    results = gate_latest(args.reports_dir, args.baseline, args.suite, args.system, args.suites_dir)
+    missing: MissingBaseline = "fail" if args.require_baseline else "not gated"
+    results = gate_latest(args.reports_dir, args.baseline, args.suite, args.system, args.suites_dir, missing)
     print(gate_markdown(results))
     paths = write_gate_files(results, args.out or args.reports_dir / "latest")
     print(f"wrote {paths[0]} and {paths[1]}", file=sys.stderr)
@@ -427,18 +436,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         "baseline": _baseline,
         "report": _report,
     }
+    debug = os.environ.get("HARNESS_DEBUG") == "1"
     try:
+        if getattr(args, "workers", 1) < 1:  # caught here, not after indexing and training
+            raise InputError("--workers", f"must be at least 1, got {args.workers}")
         if args.command == "suites":
             return _suites_validate(args)
         if args.command == "systems":
             return _systems_validate(args)
         return handlers[args.command](args)
     except InputError as err:
+        if debug:
+            traceback.print_exc()
         print(scrub(f"error: {err}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: finished cases are cached; run again to resume", file=sys.stderr)
         return 130
+    except OSError as err:  # the environment: a folder not writable, a disk full, a file vanished
+        if debug:
+            raise
+        where = err.filename or type(err).__name__
+        print(scrub(f"error: {where}: {err.strerror or err}"), file=sys.stderr)
+        return 2
+    except Exception as err:  # a bug: one line (HARNESS_DEBUG=1 shows the traceback), not 100
+        if debug:
+            raise
+        detail = (str(err).strip().splitlines() or [""])[0][:300]
+        print(
+            scrub(f"error: unexpected {type(err).__name__}: {detail} (HARNESS_DEBUG=1 shows the traceback)"),
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

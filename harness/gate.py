@@ -51,9 +51,13 @@ class GateResult(BaseModel):
     n_cases: int
     notes: tuple[str, ...]
     checks: tuple[Check, ...]
+    gated: bool = True  # False: no baseline to compare with, so no check ran
+    required: bool = False  # a missing baseline fails (--require-baseline)
 
     @property
     def passed(self) -> bool:
+        if not self.gated:
+            return not self.required
         return all(check.verdict != "fail" for check in self.checks)
 
 
@@ -241,18 +245,25 @@ def gate(
     )
 
 
+MissingBaseline = Literal["raise", "not gated", "fail"]
+
+
 def gate_latest(
     reports_dir: Path,
     baseline: str | None = None,
     suite: str | None = None,
     system: str | None = None,
     suites_dir: Path = Path("suites"),
+    missing_baseline: MissingBaseline = "raise",
 ) -> list[GateResult]:
     """Gate the newest run of each (suite, system) in reports_dir/runs.
 
     Args:
         baseline: None for reports_dir/baselines; a baseline file or folder; `mlflow:<run id>`; or `mlflow`
             for the newest MLflow run tagged baseline=true of the same suite and system.
+        missing_baseline: what a (suite, system) without a file in the baselines folder gives: an
+            InputError ("raise"), a result reported as not gated that passes ("not gated"), or one that
+            fails ("fail", the CLI's --require-baseline).
     """
     chosen: Baseline | None = None
     if baseline and baseline.startswith("mlflow:"):
@@ -270,11 +281,29 @@ def gate_latest(
         elif baseline == "mlflow":
             base = mlflow_baseline(None, *names)
         else:
-            base = load_baseline(
-                baseline_file(Path(baseline) if baseline else reports_dir / "baselines", *names)
-            )
+            path = baseline_file(Path(baseline) if baseline else reports_dir / "baselines", *names)
+            if not path.is_file() and missing_baseline != "raise":
+                results.append(_not_gated(report, path, required=missing_baseline == "fail"))
+                continue
+            base = load_baseline(path)
         results.append(gate(report, records, base, load_policies(report, suites_dir)))
     return results
+
+
+def _not_gated(report: Report, path: Path, required: bool) -> GateResult:
+    why = f"not gated: no baseline at {path} (promote one with `make baseline`, review and commit it)"
+    return GateResult(
+        suite=report.suite["name"],
+        version=report.suite["version"],
+        system=report.system["name"],
+        run_id=report.run_id,
+        baseline=str(path),
+        n_cases=report.n_cases,
+        notes=(why + ("; --require-baseline makes this a failure" if required else ""),),
+        checks=(),
+        gated=False,
+        required=required,
+    )
 
 
 def tag_runs(results: Sequence[GateResult]) -> list[str]:
@@ -283,6 +312,9 @@ def tag_runs(results: Sequence[GateResult]) -> list[str]:
 
     skipped = []
     for result in results:
-        if not tag_run(result.suite, result.run_id, "gate", "pass" if result.passed else "fail"):
+        verdict = "pass" if result.passed else "fail"
+        if not result.gated and not result.required:
+            verdict = "not-gated"
+        if not tag_run(result.suite, result.run_id, "gate", verdict):
             skipped.append(f"{result.run_id}: not in the MLflow store (run with --no-mlflow?)")
     return skipped

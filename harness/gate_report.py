@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from harness.files import write_atomic
 from harness.gate import Check, GateResult
 from harness.report import format_value
 
@@ -49,12 +50,30 @@ def _row(c: Check) -> list[str]:
     ]
 
 
+def _verdict(result: GateResult) -> str:
+    if not result.gated:
+        return "**FAIL** (not gated)" if result.required else "not gated"
+    return "pass" if result.passed else "**FAIL**"
+
+
 def result_markdown(result: GateResult) -> str:
     """One (suite, system): a heading with its verdict, its notes, and a table of checks."""
+    if not result.gated:
+        return (
+            "\n".join(
+                [
+                    f"## {result.suite} v{result.version} × {result.system}: {_verdict(result)}",
+                    "",
+                    f"- run {result.run_id}",
+                    *(f"- {note}" for note in result.notes),
+                ]
+            )
+            + "\n"
+        )
     header = ["metric", "verdict", "baseline", "now", "Δ", "drop [95% CI]", "policy", "detectable drop"]
     header += ["paired", "notes"]
     lines = [
-        f"## {result.suite} v{result.version} × {result.system}: {'pass' if result.passed else '**FAIL**'}",
+        f"## {result.suite} v{result.version} × {result.system}: {_verdict(result)}",
         "",
         f"- baseline: `{result.baseline}`",
         *(f"- {note}" for note in result.notes),
@@ -69,7 +88,9 @@ def result_markdown(result: GateResult) -> str:
 def gate_markdown(results: Sequence[GateResult]) -> str:
     """gate.md: a verdict line, one section per (suite, system), and how to read it."""
     failed = sum(not result.passed for result in results)
-    head = f"# Regression gate: {'FAIL' if failed else 'pass'} ({failed} of {len(results)} runs regressed)"
+    head = f"# Regression gate: {'FAIL' if failed else 'pass'} ({failed} of {len(results)} runs regressed"
+    ungated = sum(not result.gated for result in results)
+    head += f"; {ungated} not gated: no baseline)" if ungated else ")"
     return "\n".join([head, "", *(result_markdown(result) for result in results), HOW_TO_READ])
 
 
@@ -89,6 +110,16 @@ def junit_xml(results: Sequence[GateResult]) -> str:
         properties = ET.SubElement(suite, "properties")
         ET.SubElement(properties, "property", name="baseline", value=result.baseline)
         ET.SubElement(properties, "property", name="run", value=result.run_id)
+        if not result.gated:  # one test case stands for the missing baseline: skipped, or failed if required
+            suite.set("tests", "1")
+            case = ET.SubElement(suite, "testcase", classname=f"gate.{result.suite}.{result.system}")
+            case.set("name", "baseline")
+            if result.required:
+                suite.set("failures", "1")
+                ET.SubElement(case, "failure", message=result.notes[0])
+            else:
+                suite.set("skipped", "1")
+                ET.SubElement(case, "skipped", message=result.notes[0])
         for check in result.checks:
             case = ET.SubElement(suite, "testcase", classname=f"gate.{result.suite}.{result.system}")
             case.set("name", check.metric)
@@ -104,6 +135,7 @@ def write_gate_files(results: Sequence[GateResult], out: Path) -> tuple[Path, Pa
     """Write gate.md and junit.xml into `out`; returns their paths."""
     out.mkdir(parents=True, exist_ok=True)
     markdown, junit = out / "gate.md", out / "junit.xml"
-    markdown.write_text(gate_markdown(results), encoding="utf-8")
-    junit.write_text(junit_xml(results), encoding="utf-8")
+    # Atomic, so a CI step reading them (or a gate running beside this one) never sees half a file.
+    write_atomic(markdown, gate_markdown(results))
+    write_atomic(junit, junit_xml(results))
     return markdown, junit

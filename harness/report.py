@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import harness
 from harness.errors import InputError
@@ -202,21 +202,48 @@ def new_report(
 
 
 def save_report(report: Report, folder: Path) -> None:
-    """Write run.json and summary.md next to the records.jsonl the runner wrote."""
-    (folder / "run.json").write_text(
-        json.dumps(report.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8"
-    )
-    (folder / "summary.md").write_text(summary_markdown(report), encoding="utf-8")
+    """Write summary.md, then run.json, next to the records.jsonl the runner wrote.
+
+    run.json is what marks a run folder finished (readers skip folders without it), so it is written
+    last and atomically: a run killed at any moment leaves either no run.json or a whole one.
+    """
+    from harness.files import write_atomic
+
+    write_atomic(folder / "summary.md", summary_markdown(report))
+    write_atomic(folder / "run.json", json.dumps(report.model_dump(mode="json"), indent=2) + "\n")
 
 
 def load_report(folder: Path) -> tuple[Report, list[Record]]:
-    """Read a run folder back."""
+    """Read a run folder back; a damaged one is an InputError naming the file (and the line)."""
     run_file = folder / "run.json"
     if not run_file.is_file():
         raise InputError(str(folder), "not a run folder (no run.json)")
-    report = Report.model_validate_json(run_file.read_text(encoding="utf-8"))
-    lines = (folder / "records.jsonl").read_text(encoding="utf-8").splitlines()
-    return report, [Record.model_validate_json(line) for line in lines if line.strip()]
+    try:
+        report = Report.model_validate_json(run_file.read_bytes())
+    except ValidationError as err:
+        raise InputError(str(run_file), f"damaged run.json: {_first_problem(err)}") from None
+    records_file = folder / "records.jsonl"
+    if not records_file.is_file():
+        raise InputError(str(records_file), "file not found: the run folder is incomplete")
+    records = []
+    for number, line in enumerate(records_file.read_bytes().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(Record.model_validate_json(line))
+        except ValidationError as err:
+            raise InputError(f"{records_file}:{number}", f"damaged record: {_first_problem(err)}") from None
+    if len(records) != report.n_cases:
+        raise InputError(
+            str(records_file), f"holds {len(records)} records but run.json counts {report.n_cases} cases"
+        )
+    return report, records
+
+
+def _first_problem(err: ValidationError) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{where + ': ' if where else ''}{first['msg']}"[:200]
 
 
 def format_value(value: float | None, name: str = "") -> str:

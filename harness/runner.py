@@ -10,6 +10,8 @@ from typing import Any, NamedTuple
 from tqdm import tqdm
 
 from harness.cache import Cache
+from harness.errors import InputError
+from harness.files import ensure_writable, write_atomic
 from harness.hashing import digest
 from harness.llm.usage import LEDGER, Tally, spent_since
 from harness.metrics import Metric, Score, build_metrics
@@ -70,6 +72,8 @@ def answer_cases(
         system = make_system(spec, cache)
         try:
             system.prepare(suite)
+        except InputError:  # bad input found late is still bad input: one line, exit 2
+            raise
         except Exception as err:  # e.g. training that cannot start: every case fails with the reason
             reason = scrub(f"prepare failed: {type(err).__name__}: {err}")[:500]
             for case, _ in missing:
@@ -136,6 +140,7 @@ def run(
     use_judge: bool = True,
 ) -> tuple[Report, Path]:
     """Run one (suite, system): answer, score, summarise, and save the run folder."""
+    ensure_writable(reports_dir / "runs", "the reports folder")  # before answering, not after
     before = LEDGER.snapshot()
     answers, answered, training = answer_cases(suite, spec, cache, workers, batch_size, make_system)
     metrics = build_metrics(suite, cache, use_judge=use_judge)
@@ -157,6 +162,7 @@ def score_answers(
 ) -> tuple[Report, Path]:
     """Score answers (fresh, or stored by an earlier run) and save them as a new run folder."""
     before = LEDGER.snapshot() if before is None else before
+    ensure_writable(reports_dir / "runs", "the reports folder")
     report, folder = new_report(suite, spec, metrics, reports_dir)
     records_path = folder / "records.jsonl"
     write_lock = threading.Lock()
@@ -198,9 +204,10 @@ def score_answers(
             bar.update(1)
     ordered = [records[case.id] for case in suite.test]
     # records.jsonl was appended in completion order; rewrite it in case order now that all are in.
-    with records_path.open("w", encoding="utf-8") as handle:
-        for record in ordered:
-            handle.write(json.dumps(record.model_dump(mode="json"), ensure_ascii=False) + "\n")
+    write_atomic(
+        records_path,
+        "".join(json.dumps(r.model_dump(mode="json"), ensure_ascii=False) + "\n" for r in ordered),
+    )
     stats = {**(stats or {}), "scores_computed": counts["computed"], "scores_cached": counts["cached"]}
     usage = usage_summary(spec, ordered, metrics, spent_since(before))
     report = report.finish(ordered, metrics, stats).model_copy(
@@ -208,6 +215,57 @@ def score_answers(
     )
     save_report(report, folder)
     return report, folder
+
+
+def check_before_running(suites: Sequence[Suite], specs: Sequence[SystemSpec], reports_dir: Path) -> None:
+    """What would stop a bench part-way, checked before its first run: the reports folder can be written,
+    every fine-tuning system has a train split in every suite, and an hf: hub model is in the local cache
+    when the hub is off."""
+    import os
+
+    ensure_writable(reports_dir / "runs", "the reports folder")
+    for spec in specs:
+        for suite in suites:
+            if spec.finetune is not None and not suite.train:
+                raise InputError(
+                    f"{suite.path}/suite.yaml",
+                    f"system '{spec.name}' fine-tunes, but the suite has no train split",
+                )
+        offline = os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on")
+        if spec.generator.model.startswith("hf:") and offline:
+            _check_cached_hf_model(spec)
+
+
+def _check_cached_hf_model(spec: SystemSpec) -> None:
+    ref = spec.generator.model.removeprefix("hf:")
+    if Path(ref).expanduser().exists():
+        return
+    from huggingface_hub import try_to_load_from_cache
+
+    if not isinstance(try_to_load_from_cache(ref, "config.json"), str):
+        raise InputError(
+            f"system '{spec.name}'",
+            f"key 'generator.model': 'hf:{ref}' is not a local folder nor in the Hugging Face cache, and the "
+            "hub is off (export HF_HUB_OFFLINE=0 to download it)",
+        )
+
+
+def failed_runs(reports: Sequence[Report]) -> str | None:
+    """One line naming the runs that produced nothing (every answer failed), or None if there are none.
+
+    Such a run is saved, with each case's error, but it did not measure the system: the command that made
+    it must not exit 0.
+    """
+    failed = [report for report in reports if report.n_cases and report.n_errors == report.n_cases]
+    if not failed:
+        return None
+    first = failed[0]
+    reason = next(iter(next(iter(first.summary.values())).unscored_reasons), "") if first.summary else ""
+    names = ", ".join(f"{r.suite['name']} × {r.system['name']}" for r in failed)
+    return scrub(
+        f"{len(failed)} of {len(reports)} run(s) could not answer a single case: {names}"
+        + (f" (first reason: {reason.removeprefix('no answer: ')[:200]})" if reason else "")
+    )
 
 
 def usage_summary(

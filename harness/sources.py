@@ -67,20 +67,43 @@ def _read_local(path: Path) -> list[dict[str, Any]]:
     return list(rows)
 
 
+def _arrow_dir() -> str:
+    """Where datasets keeps its Arrow copies of a table: under the harness's cache folder, never in ~/.cache
+    (the user's data stays where the user put it, and `make clean` removes the copies)."""
+    from harness.cache import cache_dir
+
+    return str(cache_dir() / "datasets")
+
+
 def _load_with_datasets(path: Path, fmt: str) -> list[dict[str, Any]]:
     import datasets
 
     datasets.disable_progress_bars()
     try:
-        table = datasets.load_dataset(fmt, data_files=str(path), split="train")
+        table = datasets.load_dataset(fmt, data_files=str(path), split="train", cache_dir=_arrow_dir())
     except Exception as err:  # datasets wraps parser errors in several types; all mean "unreadable"
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise InputError(str(path), f"cannot be read: {reason}") from None
     return table.to_list()
 
 
+def _json_kind(value: Any) -> str | None:
+    """What Arrow makes of a JSON value: one column must hold one kind (null goes with any)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a list" if isinstance(value, list) else "an object"
+
+
 def _check_json_lines(path: Path, text: str) -> None:
-    # datasets reports a broken line without its number; find it so the message can name the row.
+    # datasets reports a broken line, or a column whose kind changes between rows, without its number:
+    # find it so the message can name the row and the column.
+    kinds: dict[str, tuple[str, int]] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -90,6 +113,16 @@ def _check_json_lines(path: Path, text: str) -> None:
             raise InputError(f"{path}:{number}", f"invalid JSON: {err.msg}") from None
         if not isinstance(row, dict):
             raise InputError(f"{path}:{number}", "each line must be a JSON object")
+        for column, value in row.items():
+            kind = _json_kind(value)
+            if kind is None:
+                continue
+            first = kinds.setdefault(column, (kind, number))
+            if first[0] != kind:
+                raise InputError(
+                    f"{path}:{number}",
+                    f"column '{column}' is {kind} here but {first[0]} at line {first[1]}",
+                )
 
 
 def _read_hub(source: Source) -> list[dict[str, Any]]:
@@ -97,7 +130,9 @@ def _read_hub(source: Source) -> list[dict[str, Any]]:
 
     name = source.path.removeprefix("hf:")
     try:
-        table = datasets.load_dataset(name, source.subset, split=source.split, revision=source.revision)
+        table = datasets.load_dataset(
+            name, source.subset, split=source.split, revision=source.revision, cache_dir=_arrow_dir()
+        )
     except Exception as err:
         hint = " (the hub is off: export HF_HUB_OFFLINE=0 HF_DATASETS_OFFLINE=0 to download)"
         raise InputError(source.path, f"cannot be loaded: {str(err).splitlines()[0]}{hint}") from None

@@ -1,5 +1,6 @@
 """Suite, Case and Passage, and load_suite: a suite folder validated into frozen values."""
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -221,17 +222,44 @@ def _require(where: str, rows: list[dict[str, Any]], columns: tuple[str, ...]) -
             raise InputError(where, f"missing column '{column}' (columns present: {have})")
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"[:60]
 
 
-def _ids(value: Any) -> tuple[str, ...]:
-    """gold_ids and tags: a list, or in CSV a string separated by '|'."""
-    if value is None:
+def _text(where: str, number: int, row: dict[str, Any], column: str) -> str:
+    """A text column's value: a scalar (a number in CSV is its text); an object or a list is refused,
+    not stringified into a question nobody wrote."""
+    value = row.get(column)
+    if value is None or (isinstance(value, float) and math.isnan(value)):  # NaN: a CSV/Parquet blank
+        return ""
+    if not isinstance(value, str | int | float):
+        raise InputError(where, f"row {number}: column '{column}' must be text, got {_describe(value)}")
+    return str(value).strip()
+
+
+def _ids(where: str, number: int, row: dict[str, Any], column: str) -> tuple[str, ...]:
+    """gold_ids and tags: a list of ids, or in CSV a string separated by '|' (or one number)."""
+    value = row.get(column)
+    csv = where.lower().endswith(".csv")
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ()
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split("|") if part.strip())
-    return tuple(str(item) for item in value)
+    if csv and isinstance(value, int) and not isinstance(value, bool):
+        return (str(value),)  # a lone numeric id in CSV is read as a number
+    if not isinstance(value, list | tuple):
+        shape = "ids separated by '|'" if csv else "a list of ids"
+        raise InputError(where, f"row {number}: column '{column}' must be {shape}, got {_describe(value)}")
+    for position, item in enumerate(value, start=1):
+        if isinstance(item, bool) or not isinstance(item, str | int):
+            raise InputError(
+                where, f"row {number}: column '{column}' item {position} must be an id, got {_describe(item)}"
+            )
+    return tuple(str(item).strip() for item in value if str(item).strip())
 
 
 def _check_id(where: str, number: int, row_id: str, seen: dict[str, int]) -> None:
@@ -249,12 +277,12 @@ def _passages(where: str, rows: list[dict[str, Any]]) -> tuple[Passage, ...]:
     seen: dict[str, int] = {}
     passages = []
     for number, row in enumerate(rows, start=1):
-        row_id = _text(row.get("id"))
+        row_id = _text(where, number, row, "id")
         _check_id(where, number, row_id, seen)
-        text = _text(row.get("text"))
+        text = _text(where, number, row, "text")
         if not text:
             raise InputError(where, f"row {number} (id '{row_id}'): empty text")
-        passages.append(Passage(id=row_id, text=text, title=_text(row.get("title"))))
+        passages.append(Passage(id=row_id, text=text, title=_text(where, number, row, "title")))
     return tuple(passages)
 
 
@@ -267,12 +295,12 @@ def _cases(
     seen: dict[str, int] = {}
     cases = []
     for number, row in enumerate(rows, start=1):
-        row_id = _text(row.get("id"))
+        row_id = _text(where, number, row, "id")
         _check_id(where, number, row_id, seen)
-        question = _text(row.get("question"))
+        question = _text(where, number, row, "question")
         if not question:
             raise InputError(where, f"row {number} (id '{row_id}'): empty question")
-        gold_ids = _ids(row.get("gold_ids"))
+        gold_ids = _ids(where, number, row, "gold_ids")
         for gold in gold_ids:
             if gold not in known_ids:
                 raise InputError(
@@ -283,9 +311,9 @@ def _cases(
             Case(
                 id=row_id,
                 question=question,
-                reference=_text(row.get("reference")),
+                reference=_text(where, number, row, "reference"),
                 gold_ids=gold_ids,
-                tags=_ids(row.get("tags")),
+                tags=_ids(where, number, row, "tags"),
             )
         )
     return tuple(cases)

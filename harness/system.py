@@ -198,6 +198,62 @@ def _check_kind(path: Path, spec: SystemSpec) -> None:
         raise InputError(str(path), f"kind '{spec.kind}' contradicts the blocks present: {problem}")
 
 
+def _check_buildable(path: Path, spec: SystemSpec) -> None:
+    """What each family would refuse when the system is built, checked when its YAML is read instead:
+    `systems validate`, `run` and `bench` reject it before any indexing or training."""
+    where = str(path)
+    family = spec.generator.model.split(":", 1)[0]
+    tune, retriever = spec.finetune, spec.retriever
+    problem: str | None = None
+    if retriever is not None and retriever.chunk_overlap > retriever.chunk_size // 2:
+        # The splitter would quietly use less; refuse, so run.json and MLflow record what was used.
+        problem = (
+            f"key 'retriever.chunk_overlap': {retriever.chunk_overlap} is more than half of chunk_size "
+            f"{retriever.chunk_size} (at most {retriever.chunk_size // 2})"
+        )
+    elif family == "minilm":
+        problem = _minilm_problem(spec)
+    elif family == "hf":
+        if tune is not None and tune.method not in ("lora", "full"):
+            problem = f"key 'finetune.method': an hf: model trains with lora or full, not '{tune.method}'"
+        ref = spec.generator.model.split(":", 1)[1]
+        local = ref.startswith(("/", "./", "../", "~")) or ref.count("/") > 1 or "\\" in ref
+        if local and not Path(ref).expanduser().exists():
+            problem = f"key 'generator.model': no such model folder '{ref}'"
+    elif family == "gemini" and tune is not None:
+        problem = (
+            f"key 'finetune': the harness does not fine-tune {spec.generator.model}; "
+            "for a model tuned elsewhere, name it and set generator.tuned: true"
+        )
+    if problem:
+        raise InputError(where, problem)
+
+
+def _minilm_problem(spec: SystemSpec) -> str | None:
+    """The recipe/kind combinations the minilm family cannot build (harness/systems/tuned.py)."""
+    tune, retriever = spec.finetune, spec.retriever
+    if tune is None:
+        return "generator 'minilm' is trained by the harness: add a 'finetune' block"
+    if tune.method not in ("classifier", "reader"):
+        return (
+            f"key 'finetune.method': minilm trains with 'classifier' or 'reader', not '{tune.method}' "
+            "(lora and full are for hf: models)"
+        )
+    if tune.method == "classifier":
+        if retriever is not None:
+            return "finetune.method 'classifier' is closed-book: remove 'retriever' (kind: finetuned)"
+        return None
+    if retriever is None:
+        return "finetune.method 'reader' reads retrieved passages: add a 'retriever' block"
+    if tune.tune_retriever and retriever.method == "bm25":
+        return "finetune.tune_retriever needs a dense encoder: retriever.method dense or hybrid"
+    if tune.tune_retriever and retriever.embeddings != DEFAULT_ENCODER:
+        return "key 'retriever.embeddings': tune_retriever tunes MiniLM, not a hosted encoder"
+    if tune.freeze_layers >= 6:
+        return "key 'finetune.freeze_layers': 6 leaves the reader nothing to tune: use 0 to 5"
+    return None
+
+
 def load_system_spec(path: Path | str) -> SystemSpec:
     """Read and validate a system YAML file; raise InputError naming the file and key."""
     path = Path(path)
@@ -214,6 +270,7 @@ def load_system_spec(path: Path | str) -> SystemSpec:
         raise explain(path, err, known) from None
     _check_kind(path, spec)
     _check_prompt(path, spec)
+    _check_buildable(path, spec)
     if spec.retriever is not None:
         from harness.llm.backends import EMBEDDING_FAMILIES, check_ref
 

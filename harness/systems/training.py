@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import torch
 
 from harness.cache import Cache
+from harness.files import write_atomic
 from harness.hashing import digest
 from harness.models import minilm
 from harness.system import COMPONENT_VERSIONS, FinetuneSpec
@@ -95,7 +96,7 @@ def _cached(
     }
     info = {"recipe": recipe, **trained.info, **seconds}
     # Written last: a run killed mid-training leaves no log, so its partial weights are never reused.
-    log_path.write_text(json.dumps({"curves": trained.curves, "info": info}, indent=1), encoding="utf-8")
+    write_atomic(log_path, json.dumps({"curves": trained.curves, "info": info}, indent=1))
     return Trained(folder, trained.curves, info)
 
 
