@@ -1,14 +1,33 @@
 """MLflow logging of a bench: the only module that imports mlflow."""
 
+import contextlib
+import logging
 import os
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from harness.report import Record, Report
+from harness.errors import InputError
+from harness.report import Record, Report, load_report
 from harness.system import flatten
+from harness.tracking_cases import log_cases
+from harness.tracking_store import (
+    OWNER_TAG,
+    close_stale_runs,
+    configure_http,
+    owner,
+    preflight,
+    shown,
+    sqlite_path,
+    store_lock,
+)
 
 DEFAULT_STORE = "mlflow.db"
+BY_TAG = "by_tag.json"
+# MLflow's log_batch takes at most 1000 metrics per request
+BATCH = 1000
 _INVALID = re.compile(r"[^A-Za-z0-9_\-. /]")
 
 
@@ -24,61 +43,172 @@ def metric_name(name: str) -> str:
     return _INVALID.sub("_", name)
 
 
-def _experiment_id(mlflow, client, name: str, uri: str) -> str:  # type: ignore[no-untyped-def]
+def _quiet() -> None:
+    """MLflow's trace queue announces at exit that it is flushing; log_bench has flushed it already."""
+    logging.getLogger("mlflow.tracing.export.async_export_queue").setLevel(logging.WARNING)
+
+
+def _client(uri: str):  # type: ignore[no-untyped-def]
+    """A client on a store that answers; a fresh SQLite store is created (and migrated) under a lock."""
+    from mlflow.tracking import MlflowClient
+
+    configure_http()
+    preflight(uri)
+    _quiet()
+    client = MlflowClient(uri)
+    with store_lock(uri), _store_errors(uri):
+        client.search_experiments(max_results=1)  # opens the store: creates and migrates its tables
+    return client
+
+
+@contextlib.contextmanager
+def _store_errors(uri: str) -> Iterator[None]:
+    """An MLflow store failing mid-way is one line naming the setting, not a traceback."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        yield
+    except MlflowException as err:
+        first = str(err.message).strip().splitlines()[0] if str(err.message).strip() else type(err).__name__
+        raise InputError(f"MLFLOW_TRACKING_URI={shown(uri)}", f"MLflow failed: {first[:300]}") from None
+
+
+def _experiment_id(client, name: str, uri: str) -> str:  # type: ignore[no-untyped-def]
+    from mlflow.exceptions import MlflowException
+
     found = client.get_experiment_by_name(name)
     if found is not None:
         return str(found.experiment_id)
     location = None
-    if uri.startswith("sqlite:///"):
+    path = sqlite_path(uri)
+    if path is not None:
         # Next to the database, not in whatever folder the command happened to run from.
-        location = (Path(uri.removeprefix("sqlite:///")).parent / "mlartifacts" / name).resolve().as_uri()
-    return str(client.create_experiment(name, artifact_location=location))
+        location = (path.parent / "mlartifacts" / name).resolve().as_uri()
+    try:
+        return str(client.create_experiment(name, artifact_location=location))
+    except MlflowException:
+        # another bench created it between our look-up and our create
+        again = client.get_experiment_by_name(name)
+        if again is None:
+            raise
+        return str(again.experiment_id)
 
 
 def log_bench(
-    runs: Sequence[tuple[Report, Sequence[Record], Path]], bench_id: str, uri: str | None = None
+    runs: Sequence[tuple[Report, Sequence[Record], Path]],
+    bench_id: str,
+    uri: str | None = None,
+    verdicts: Mapping[str, tuple[str, dict[str, Any]]] | None = None,
+    reports_dir: Path | None = None,
 ) -> dict[str, str]:
     """Log each (suite, system) run as a child of a per-suite parent run for this bench.
 
-    One experiment per suite; the parents of one bench share the tag bench_id. Returns
-    {"<suite>/<system>": run id}, with the parents under "<suite>".
+    One experiment per suite; the parents of one bench share the tag bench_id. Before logging, runs
+    that a killed bench left RUNNING are marked KILLED, and, with `reports_dir`, finished run folders
+    of the same suites and systems that MLflow never saw (a bench killed before it logged) are logged
+    too, tagged `recovered=true`. `verdicts` maps a suite to its verdict (markdown, JSON-able dict),
+    logged as verdict.md and verdict.json on that suite's parent. Returns {"<suite>/<system>": run id},
+    with the parents under "<suite>".
     """
     import mlflow
     import pandas as pd
-    from mlflow.tracking import MlflowClient
 
     uri = uri or tracking_uri()
+    client = _client(uri)
     mlflow.set_tracking_uri(uri)
-    client = MlflowClient(uri)
     run_ids: dict[str, str] = {}
     suites = dict.fromkeys(report.suite["name"] for report, _, _ in runs)
-    for suite_name in suites:
-        group = [run for run in runs if run[0].suite["name"] == suite_name]
-        experiment = _experiment_id(mlflow, client, suite_name, uri)
-        first = group[0][0]
-        parent_tags = {
-            "bench_id": bench_id,
-            "suite": suite_name,
-            "suite_version": str(first.suite["version"]),
-        }
-        parent_tags["git_commit"] = first.git["commit"]
-        # the UI's run table filters parents by judge too, so a bench under another judge is told apart
-        judges = sorted({judge for report, _, _ in group for judge in report.judges})
-        parent_tags["judge"] = ", ".join(judges) or "none"
-        with mlflow.start_run(
-            experiment_id=experiment, run_name=f"bench {bench_id}", tags=parent_tags
-        ) as parent:
-            run_ids[suite_name] = parent.info.run_id
-            for report, records, folder in group:
-                run_ids[f"{suite_name}/{report.system['name']}"] = _log_run(
-                    mlflow, pd, report, records, folder, experiment, bench_id
-                )
+    with _store_errors(uri):
+        with store_lock(uri):
+            experiments = {name: _experiment_id(client, name, uri) for name in suites}
+        close_stale_runs(client, list(experiments.values()))
+        recovered = unlogged_runs(client, experiments, runs, reports_dir) if reports_dir else []
+        for suite_name in suites:
+            group = [run for run in runs if run[0].suite["name"] == suite_name]
+            late = [run for run in recovered if run[0].suite["name"] == suite_name]
+            experiment = experiments[suite_name]
+            with mlflow.start_run(
+                experiment_id=experiment, run_name=f"bench {bench_id}", tags=_parent_tags(group, bench_id)
+            ) as parent:
+                run_ids[suite_name] = parent.info.run_id
+                for report, records, folder in group:
+                    run_ids[f"{suite_name}/{report.system['name']}"] = _log_run(
+                        mlflow, pd, report, records, folder, experiment, bench_id
+                    )
+                for report, records, folder in late:
+                    run_ids[f"{suite_name}/{report.system['name']} (recovered {report.run_id})"] = _log_run(
+                        mlflow, pd, report, records, folder, experiment, bench_id, recovered=True
+                    )
+                if verdicts and suite_name in verdicts:
+                    text, data = verdicts[suite_name]
+                    mlflow.log_text(text, "verdict.md")
+                    mlflow.log_dict(data, "verdict.json")
     return run_ids
 
 
+def _parent_tags(group: Sequence[tuple[Report, Sequence[Record], Path]], bench_id: str) -> dict[str, str]:
+    first = group[0][0]
+    tags = {
+        "bench_id": bench_id,
+        "suite": first.suite["name"],
+        "suite_version": str(first.suite["version"]),
+        "git_commit": first.git["commit"],
+        OWNER_TAG: owner(),
+    }
+    # the UI's run table filters parents by judge too, so a bench under another judge is told apart
+    judges = sorted({judge for report, _, _ in group for judge in report.judges})
+    tags["judge"] = ", ".join(judges) or "none"
+    return tags
+
+
+def unlogged_runs(
+    client,  # type: ignore[no-untyped-def]
+    experiments: Mapping[str, str],
+    runs: Sequence[tuple[Report, Sequence[Record], Path]],
+    reports_dir: Path,
+) -> list[tuple[Report, list[Record], Path]]:
+    """Finished run folders of this bench's (suite, system) pairs that MLflow has no run for.
+
+    A bench killed between two runs leaves finished folders it never logged; the next bench logs them.
+    An unreadable folder is skipped (it is not finished, or another command reports it).
+    """
+    pairs = {(report.suite["name"], report.system["name"]) for report, _, _ in runs}
+    current = {folder.resolve() for _, _, folder in runs}
+    logged: set[str] = set()
+    for experiment in experiments.values():
+        token = None
+        while True:
+            page = client.search_runs(
+                [experiment], filter_string="tags.run_folder != ''", max_results=1000, page_token=token
+            )
+            logged.update(run.data.tags.get("run_folder", "") for run in page)
+            token = page.token
+            if not token:
+                break
+    found = []
+    for folder in sorted((reports_dir / "runs").glob("*/run.json")):
+        folder = folder.parent
+        if folder.name in logged or folder.resolve() in current:
+            continue
+        try:
+            report, records = load_report(folder)
+        except (InputError, ValueError, OSError):
+            continue
+        if (report.suite["name"], report.system["name"]) in pairs:
+            found.append((report, records, folder))
+    return found
+
+
 def _log_run(
-    mlflow, pd, report: Report, records: Sequence[Record], folder: Path, experiment: str, bench_id: str
-) -> str:  # type: ignore[no-untyped-def]
+    mlflow,  # type: ignore[no-untyped-def]
+    pd,  # type: ignore[no-untyped-def]
+    report: Report,
+    records: Sequence[Record],
+    folder: Path,
+    experiment: str,
+    bench_id: str,
+    recovered: bool = False,
+) -> str:
     commit = report.git["commit"]
     tags = {
         "bench_id": bench_id,
@@ -94,33 +224,71 @@ def _log_run(
         "git_commit": commit,
         "git_dirty": str(report.git.get("dirty")),
         "harness_version": report.harness_version,
+        OWNER_TAG: owner(),
         # shown as the run's description in the UI: which generator a reader is looking at
         "mlflow.note.content": f"{report.system['label']}: {report.system['spec'].get('description', '')}",
     }
+    if recovered:
+        tags["recovered"] = "true"
     run_name = f"{report.system['name']}@{commit[:7]}"
     with mlflow.start_run(experiment_id=experiment, run_name=run_name, nested=True, tags=tags) as run:
         mlflow.log_params(flatten(report.system["spec"]))
-        metrics: dict[str, float] = {"n_cases": report.n_cases, "n_errors": report.n_errors}
-        for name, summary in report.summary.items():
-            key = metric_name(name)
-            metrics[f"{key}_n_scored"] = summary.n_scored
-            metrics[f"{key}_n_unscored"] = summary.n_unscored
-            if summary.mean is not None:
-                metrics[key] = summary.mean
-                metrics[f"{key}_ci_low"] = summary.ci_low or 0.0
-                metrics[f"{key}_ci_high"] = summary.ci_high or 0.0
-        metrics.update(usage_metrics(report))
-        for tag, by_metric in report.by_tag.items():
-            for name, sliced in by_metric.items():
-                if sliced["mean"] is not None:
-                    metrics[metric_name(f"tag_{tag}_{name}")] = sliced["mean"]
-        mlflow.log_metrics(metrics)
+        mlflow.log_metrics(summary_metrics(report))
+        client = mlflow.MlflowClient()
         for curve, values in report.training.items():
-            for step, value in enumerate(values):
-                mlflow.log_metric(metric_name(curve), value, step=step)
+            # batches, not a request per step: a long curve would cost a round trip per point on a server
+            points = [_metric(metric_name(curve), value, step) for step, value in enumerate(values)]
+            for start in range(0, len(points), BATCH):
+                client.log_batch(run.info.run_id, metrics=points[start : start + BATCH])
         mlflow.log_table(data=pd.DataFrame([_row(record) for record in records]), artifact_file="cases.json")
+        if report.by_tag:
+            mlflow.log_table(data=pd.DataFrame(tag_rows(report)), artifact_file=BY_TAG)
         mlflow.log_artifacts(str(folder), artifact_path="run")
+        log_cases(report, records, experiment, run.info.run_id)
+        # the traces go out on MLflow's background queue: all of them are stored before the run ends
+        mlflow.flush_trace_async_logging()
         return str(run.info.run_id)
+
+
+def _metric(key: str, value: float, step: int):  # type: ignore[no-untyped-def]
+    from mlflow.entities import Metric
+
+    return Metric(key=key, value=float(value), timestamp=int(time.time() * 1000), step=step)
+
+
+def summary_metrics(report: Report) -> dict[str, float]:
+    """What a person compares across systems: each metric's mean, interval and counts, and usage.
+
+    Per-tag numbers are not metrics (they were over a hundred per run); they are the by_tag.json table.
+    """
+    metrics: dict[str, float] = {"n_cases": report.n_cases, "n_errors": report.n_errors}
+    for name, summary in report.summary.items():
+        key = metric_name(name)
+        metrics[f"{key}_n_scored"] = summary.n_scored
+        metrics[f"{key}_n_unscored"] = summary.n_unscored
+        if summary.mean is not None:
+            metrics[key] = summary.mean
+            metrics[f"{key}_ci_low"] = summary.ci_low if summary.ci_low is not None else summary.mean
+            metrics[f"{key}_ci_high"] = summary.ci_high if summary.ci_high is not None else summary.mean
+    metrics.update(usage_metrics(report))
+    return metrics
+
+
+def tag_rows(report: Report) -> list[dict[str, object]]:
+    """by_tag.json: one row per (case tag, metric) with its mean and how many cases were scored."""
+    rows: list[dict[str, object]] = []
+    for tag, by_metric in report.by_tag.items():
+        for name, sliced in by_metric.items():
+            rows.append(
+                {
+                    "tag": tag,
+                    "metric": name,
+                    "mean": sliced.get("mean"),
+                    "n_cases": sliced.get("n_cases"),
+                    "n_scored": sliced.get("n_scored"),
+                }
+            )
+    return rows
 
 
 def usage_metrics(report: Report) -> dict[str, float]:
@@ -160,13 +328,13 @@ def _row(record: Record) -> dict[str, object]:
 
 def read_runs(experiment: str, uri: str | None = None) -> list:  # type: ignore[type-arg]
     """The runs of one suite's experiment, newest first (for tests, gates and reports)."""
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient(uri or tracking_uri())
-    found = client.get_experiment_by_name(experiment)
-    if found is None:
-        return []
-    return list(client.search_runs([found.experiment_id], order_by=["attributes.start_time DESC"]))
+    uri = uri or tracking_uri()
+    client = _client(uri)
+    with _store_errors(uri):
+        found = client.get_experiment_by_name(experiment)
+        if found is None:
+            return []
+        return list(client.search_runs([found.experiment_id], order_by=["attributes.start_time DESC"]))
 
 
 def _store_missing(uri: str) -> bool:
@@ -176,30 +344,29 @@ def _store_missing(uri: str) -> bool:
 
 def find_run(experiment: str, tags: dict[str, str], uri: str | None = None) -> str | None:
     """The id of the newest run in a suite's experiment carrying all these tags, or None."""
-    from mlflow.tracking import MlflowClient
-
     uri = uri or tracking_uri()
     if _store_missing(uri):
         return None
-    client = MlflowClient(uri)
-    found = client.get_experiment_by_name(experiment)
-    if found is None:
-        return None
-    query = " and ".join(f"tags.{key} = '{value}'" for key, value in tags.items())
-    runs = client.search_runs(
-        [found.experiment_id], filter_string=query, order_by=["attributes.start_time DESC"], max_results=1
-    )
+    client = _client(uri)
+    with _store_errors(uri):
+        found = client.get_experiment_by_name(experiment)
+        if found is None:
+            return None
+        query = " and ".join(f"tags.{key} = '{value}'" for key, value in tags.items())
+        runs = client.search_runs(
+            [found.experiment_id], filter_string=query, order_by=["attributes.start_time DESC"], max_results=1
+        )
     return str(runs[0].info.run_id) if runs else None
 
 
 def tag_run(experiment: str, run_folder: str, key: str, value: str, uri: str | None = None) -> bool:
     """Tag the logged run of a run folder (e.g. gate=pass, baseline=true); False if it was never logged."""
-    from mlflow.tracking import MlflowClient
-
+    uri = uri or tracking_uri()
     run_id = find_run(experiment, {"run_folder": run_folder}, uri)
     if run_id is None:
         return False
-    MlflowClient(uri or tracking_uri()).set_tag(run_id, key, value)
+    with _store_errors(uri):
+        _client(uri).set_tag(run_id, key, value)
     return True
 
 
@@ -209,14 +376,11 @@ def run_artifacts(run_id: str, uri: str | None = None) -> tuple[str, dict]:  # t
     import tempfile
 
     from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
-
-    from harness.errors import InputError
 
     os.environ.setdefault(
         "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false"
     )  # two tiny files: no bars on stderr
-    client = MlflowClient(uri or tracking_uri())
+    client = _client(uri or tracking_uri())
     with tempfile.TemporaryDirectory() as scratch:
         try:
             run_json = Path(client.download_artifacts(run_id, "run/run.json", scratch)).read_text("utf-8")
@@ -228,4 +392,16 @@ def run_artifacts(run_id: str, uri: str | None = None) -> tuple[str, dict]:  # t
     return run_json, json.loads(table)
 
 
-__all__ = ["find_run", "log_bench", "metric_name", "read_runs", "run_artifacts", "tag_run", "tracking_uri"]
+__all__ = [
+    "BY_TAG",
+    "find_run",
+    "log_bench",
+    "metric_name",
+    "read_runs",
+    "run_artifacts",
+    "summary_metrics",
+    "tag_rows",
+    "tag_run",
+    "tracking_uri",
+    "unlogged_runs",
+]

@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
 from harness.cli import main
-from harness.tracking import metric_name
+from harness.tracking import BY_TAG, metric_name
 from tests.conftest import RAG, SMOKE
 
 
@@ -50,6 +51,47 @@ def check_logged(client: MlflowClient) -> None:
     assert {"question", "answer", "reference", "token_f1", "token_f1_reason"} <= set(table["columns"])
     folder = {item.path for item in client.list_artifacts(child.info.run_id, "run")}
     assert {"run/run.json", "run/records.jsonl", "run/summary.md"} <= folder
+    check_summary_only(client, child)
+    check_traces(client, child)
+
+
+def check_summary_only(client: MlflowClient, child: Run) -> None:
+    """Metrics are the summary a person compares; the per-tag numbers are a table, not ~120 metrics."""
+    metrics = child.data.metrics
+    assert not [name for name in metrics if name.startswith("tag_")]
+    assert len(metrics) < 70, sorted(metrics)
+    table = json.loads(Path(client.download_artifacts(child.info.run_id, BY_TAG)).read_text())
+    rows = [dict(zip(table["columns"], row, strict=True)) for row in table["data"]]
+    run_json = json.loads(Path(client.download_artifacts(child.info.run_id, "run/run.json")).read_text())
+    # one row per (tag, metric) of run.json's by_tag, with the same mean
+    assert len(rows) == sum(len(by_metric) for by_metric in run_json["by_tag"].values()) > 0
+    row = next(r for r in rows if r["metric"] == "hit_at_k" and r["tag"] == "access")
+    assert row["mean"] == pytest.approx(run_json["by_tag"]["access"]["hit_at_k"]["mean"])
+    assert row["n_cases"] == run_json["by_tag"]["access"]["hit_at_k"]["n_cases"]
+
+
+def check_traces(client: MlflowClient, child: Run) -> None:
+    """One trace per case, linked to the child run, the scores attached as assessments."""
+    traces = client.search_traces(
+        locations=[child.info.experiment_id], run_id=child.info.run_id, max_results=100
+    )
+    assert len(traces) == 20
+    table = json.loads(Path(client.download_artifacts(child.info.run_id, "cases.json")).read_text())
+    by_case = {row[table["columns"].index("case_id")]: row for row in table["data"]}
+    trace = next(t for t in traces if t.info.tags.get("case_id") == "t-0001")
+    row = by_case["t-0001"]
+    assert trace.info.trace_metadata["mlflow.sourceRun"] == child.info.run_id
+    assert json.loads(trace.info.request_preview)["question"] == row[table["columns"].index("question")]
+    root = next(span for span in trace.data.spans if span.parent_id is None)
+    assert root.outputs["answer"] == row[table["columns"].index("answer")]
+    retrieved = next(span for span in trace.data.spans if span.span_type == "RETRIEVER")
+    assert len(retrieved.outputs) == 5 and retrieved.outputs[0]["page_content"]
+    feedback = {a.name: a for a in trace.info.assessments if a.feedback is not None}
+    assert feedback["token_f1"].value == pytest.approx(row[table["columns"].index("token_f1")])
+    assert feedback["token_f1"].rationale == row[table["columns"].index("token_f1_reason")]
+    assert feedback["minilm_faithfulness"].source.source_type == "LLM_JUDGE"
+    (expected,) = [a for a in trace.info.assessments if a.expectation is not None]
+    assert expected.name == "expected_response" and expected.value == "on a short lead"
 
 
 def test_bench_logs_to_a_sqlite_store(tmp_path: Path) -> None:
