@@ -1,15 +1,18 @@
 """The verdict on hand-built runs: systems built to differ, identical systems, too few cases, warnings."""
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from harness.cli import main
 from harness.errors import InputError
 from harness.metrics import Score
 from harness.overlap import Overlap
-from harness.report import Record, Report
+from harness.report import Record, Report, save_report
 from harness.verdict import compare_runs, render_text, to_json
 
 
@@ -201,3 +204,114 @@ def test_directionless_metric_is_not_compared_and_json_shape() -> None:
     assert {"ranking", "warnings"} <= set(document)
     text = render_text(verdict, full=True)
     assert "| token_f1 | all | a | b | 25 |" in text and "Holm" in text
+
+
+# ---- `harness compare` on run folders written as the runner leaves them ----
+
+
+def write_folder(reports: Path, stamp: str, run: tuple[Report, list[Record]], suite_path: str = "") -> Path:
+    report, records = run
+    suite = {**report.suite, "path": suite_path} if suite_path else report.suite
+    report = report.model_copy(
+        update={"run_id": f"{stamp}_{report.suite['name']}_{report.system['name']}", "suite": suite}
+    )
+    folder = reports / "runs" / report.run_id
+    folder.mkdir(parents=True)
+    (folder / "records.jsonl").write_text(
+        "".join(record.model_dump_json() + "\n" for record in records), encoding="utf-8"
+    )
+    save_report(report, folder)
+    return folder
+
+
+@pytest.fixture
+def reports(tmp_path: Path) -> Path:
+    root = tmp_path / "reports"
+    n = 40
+    write_folder(root, "20260101T000000_000000Z", make_run("rag-x", "rag", {"token_f1": right_on(0.8, n, 1)}))
+    write_folder(
+        root, "20260101T000001_000000Z", make_run("ft-x", "finetuned", {"token_f1": right_on(0.3, n, 2)})
+    )
+    return root
+
+
+def test_compare_json_on_latest_runs(reports: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare", "--reports-dir", str(reports), "--json", "--no-overlap"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    (comparison,) = document["tiny"]["comparisons"]
+    assert (comparison["system_a"], comparison["system_b"], comparison["verdict"]) == (
+        "rag-x",
+        "ft-x",
+        "A better",
+    )
+    assert document["tiny"]["ranking"]["token_f1"][0]["system"] == "rag-x"
+
+
+def test_compare_text_names_the_winner(reports: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare", "--reports-dir", str(reports), "--no-overlap"]) == 0
+    out = capsys.readouterr().out
+    assert "== Verdict: tiny v1" in out and "Answer quality: rag-x on token_f1" in out
+    assert "| token_f1 | all | rag-x | ft-x | 40 |" in out
+
+
+def test_compare_overlap_from_the_suite_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    suite = tmp_path / "tiny"
+    suite.mkdir()
+    (suite / "suite.yaml").write_text(
+        "name: tiny\nversion: 1\ncorpus: c.jsonl\ntrain: train.jsonl\ntest: test.jsonl\n"
+        "metrics: {token_f1: {}}\n"
+    )
+    (suite / "c.jsonl").write_text('{"id": "p1", "text": "Some text."}\n')
+    train = [{"id": f"t{i}", "question": f"What is fact {i}?", "reference": f"answer {i}"} for i in range(40)]
+    test = [
+        {"id": f"c{i:03d}", "question": f"Tell me fact {i}", "reference": f"answer {i}"} for i in range(40)
+    ]
+    (suite / "train.jsonl").write_text("".join(json.dumps(row) + "\n" for row in train))
+    (suite / "test.jsonl").write_text(
+        "".join(json.dumps(row) + "\n" for row in test[:10])
+        + "".join(json.dumps({**row, "reference": "new " + row["reference"]}) + "\n" for row in test[10:])
+    )
+    from harness.suite import load_suite
+
+    loaded = load_suite(suite)
+    root = tmp_path / "reports"
+    for stamp, run in [
+        ("20260101T000000_000000Z", make_run("rag-x", "rag", {"token_f1": right_on(0.5, 40, 1)})),
+        ("20260101T000001_000000Z", make_run("ft-x", "finetuned", {"token_f1": right_on(0.5, 40, 2)})),
+    ]:
+        report, records = run
+        report = report.model_copy(update={"suite": {**report.suite, "hash": loaded.hash}})
+        write_folder(root, stamp, (report, records), str(suite))
+    assert main(["compare", "--reports-dir", str(root), "--json"]) == 0
+    verdict = json.loads(capsys.readouterr().out)["tiny"]
+    assert verdict["overlap"]["shared_references"] == 10
+    assert any(
+        "10 of 40 (25%) test answers are also train answers" in w and "(ft-x)" in w
+        for w in verdict["warnings"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--suite", "tinny"], "no finished runs of suite 'tinny'"),
+        (["--reports-dir", "/nonexistent"], "no finished runs"),
+    ],
+)
+def test_compare_bad_invocations(
+    reports: Path, args: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if "--reports-dir" not in args:
+        args = [*args, "--reports-dir", str(reports)]
+    assert main(["compare", "--no-overlap", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert expected in err and len(err.splitlines()) == 1
+
+
+def test_compare_refuses_runs_of_two_versions(reports: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_folder(
+        reports, "20260101T000002_000000Z", make_run("hy-x", "hybrid", {"token_f1": [1.0] * 40}, version=2)
+    )
+    assert main(["compare", "--reports-dir", str(reports), "--no-overlap"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "results compare only within a suite version" in err and len(err.splitlines()) == 1
