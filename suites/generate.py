@@ -6,7 +6,11 @@ Usage:
 
 Writes, for each selected suite, ``DIR/<suite>/{suite.yaml,corpus.jsonl,
 train.jsonl,test.jsonl}`` (knowledge-refresh also gets ``corpus_old.jsonl``).
-The READMEs next to the data are written by hand and are not touched.
+The READMEs next to the data are written by hand, except their train/test overlap section, which
+``suites/overlap_report.py`` writes with harness/overlap.py (the verdict's overlap warning).
+
+Every suite holds answers out of its train split (``hold_out``): at least 60% of its test references
+never occur among its train references, and each test case is tagged ``seen`` or ``unseen``.
 
 All content is fictional and original to this project.  Standard library
 only; the output is byte-identical for the same ``--seed`` and ``--scale``.
@@ -23,6 +27,7 @@ import random
 import re
 import string
 import sys
+from collections import Counter
 from pathlib import Path
 
 DEFAULT_SEED = 13
@@ -37,6 +42,17 @@ _PUNCT = re.compile(r"[%s]" % re.escape(string.punctuation + "’‘“”–—
 _WS = re.compile(r"\s+")
 # Same rule as harness/text.py: split at . ! ? followed by a capital or a digit.
 _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
+
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def norm_reference(text: str) -> str:
+    """SQuAD normalisation, the same rule as harness/text.py's normalise: lower case, ASCII punctuation
+    dropped, articles dropped, whitespace collapsed. A test reference is `seen` when its normalised form
+    equals a train reference's (the rule of harness/overlap.py)."""
+    text = text.lower().translate(str.maketrans("", "", string.punctuation))
+    return " ".join(_ARTICLES.sub(" ", text).split())
 
 
 def norm_question(text: str) -> str:
@@ -90,6 +106,12 @@ def write_suite_yaml(path: Path, meta: dict) -> None:
     if meta.get("judge"):
         inner = ", ".join(f'{key}: "{value}"' for key, value in meta["judge"].items())
         lines.append(f"judge: {{{inner}}}")
+    if meta.get("abstention"):
+        lines.append(f"abstention: {_yaml_str(meta['abstention'])}")
+    if meta.get("format"):
+        # single-quoted YAML keeps a regular expression's backslashes as they are
+        quoted = meta["format"].replace("'", "''")
+        lines.append(f"format: '{quoted}'")
     lines.append("metrics:")
     for metric, policy in meta["metrics"]:
         inner = ", ".join(f"{key}: {value}" for key, value in policy)
@@ -134,10 +156,53 @@ def validate(
                     raise AssertionError(f"{name}/{split} {r['id']}: unknown gold id {g}")
             if not r["gold_ids"] and r["reference"] != UNANSWERABLE:
                 raise AssertionError(f"{name}/{split} {r['id']}: answerable row without gold")
+    unseen = sum("unseen" in r["tags"] for r in test)
+    if 100 * unseen < UNSEEN_PERCENT * len(test):
+        raise AssertionError(f"{name}: only {unseen} of {len(test)} test answers are unseen in train")
     train_q = {norm_question(r["question"]) for r in train}
     for r in test:
         if norm_question(r["question"]) in train_q:
             raise AssertionError(f"{name}: test question also in train: {r['question']!r}")
+
+
+# Percentage of each suite's test cases whose reference must never occur among its train references.
+UNSEEN_PERCENT = 60
+
+
+def hold_out(name: str, seed: int, data: dict) -> dict:
+    """Take answers out of the train split until UNSEEN_PERCENT of the test cases are `unseen`, and tag
+    every test case `seen` or `unseen`.
+
+    Whole answers are held out (every train row whose normalised reference is a held-out test reference is
+    dropped), drawn in a seeded random order, so a held-out answer cannot come back through another fact
+    that happens to share its value. The abstention answer is never held out: it is learnt, not recalled.
+    """
+    train, test = data["train"], data["test"]
+    train_refs = {norm_reference(row["reference"]) for row in train}
+    per_answer = Counter(norm_reference(row["reference"]) for row in test)
+    unseen = sum(count for ref, count in per_answer.items() if ref not in train_refs)
+    target = (UNSEEN_PERCENT * len(test) + 99) // 100  # rounded up, in integers
+    candidates = sorted(
+        ref for ref in per_answer if ref in train_refs and ref != norm_reference(UNANSWERABLE)
+    )
+    random.Random(f"{name}:{seed}:hold-out").shuffle(candidates)
+    held: set[str] = set()
+    for ref in candidates:
+        if unseen >= target:
+            break
+        held.add(ref)
+        unseen += per_answer[ref]
+    kept = [
+        {k: v for k, v in row.items() if k != "id"}
+        for row in train
+        if norm_reference(row["reference"]) not in held
+    ]
+    kept_refs = {norm_reference(row["reference"]) for row in kept}
+    tagged = []
+    for row in test:
+        mark = "seen" if norm_reference(row["reference"]) in kept_refs else "unseen"
+        tagged.append({**row, "tags": sorted({*row["tags"], mark})})
+    return {**data, "train": number_rows(kept, "tr"), "test": tagged}
 
 
 def shuffled(rng: random.Random, items: list) -> list:
@@ -237,6 +302,8 @@ def metrics_block(kind: str) -> list[tuple[str, list[tuple[str, float]]]]:
     if kind == "smoke":
         return [
             ("token_f1", [("max_drop", 0.05)]),
+            ("answer_recall", [("max_drop", 0.05)]),
+            ("answer_tokens", []),  # no better direction: shown, never gated
             ("rouge_1", [("max_drop", 0.05)]),
             ("rouge_2", []),
             ("rouge_l", [("max_drop", 0.05)]),
@@ -251,6 +318,8 @@ def metrics_block(kind: str) -> list[tuple[str, list[tuple[str, float]]]]:
     if kind == "knowledge-refresh":
         return [
             ("token_f1", [("max_drop", 0.03)]),
+            ("answer_recall", [("max_drop", 0.03)]),
+            ("answer_tokens", []),  # no better direction: shown, never gated
             ("rouge_1", [("max_drop", 0.03)]),
             ("rouge_2", []),
             ("rouge_l", [("max_drop", 0.03)]),
@@ -265,10 +334,13 @@ def metrics_block(kind: str) -> list[tuple[str, list[tuple[str, float]]]]:
     if kind == "house-style":
         return [
             ("token_f1", [("max_drop", 0.03)]),
+            ("answer_recall", [("max_drop", 0.03)]),
+            ("answer_tokens", []),  # no better direction: shown, never gated
             ("rouge_1", [("max_drop", 0.03)]),
             ("rouge_2", [("max_drop", 0.05)]),
             ("rouge_l", [("max_drop", 0.03)]),
             ("exact_match", [("max_drop", 0.03)]),
+            ("format_match", [("max_drop", 0.03)]),
             ("hit_at_k", [("max_drop", 0.02)]),
             ("recall_at_k", []),
             ("mrr", [("max_drop", 0.02)]),
@@ -279,6 +351,8 @@ def metrics_block(kind: str) -> list[tuple[str, list[tuple[str, float]]]]:
     if kind == "support-docs":
         return [
             ("token_f1", [("max_drop", 0.03)]),
+            ("answer_recall", [("max_drop", 0.03)]),
+            ("answer_tokens", []),  # no better direction: shown, never gated
             ("rouge_1", [("max_drop", 0.03)]),
             ("rouge_2", []),
             ("rouge_l", [("max_drop", 0.03)]),
@@ -288,6 +362,8 @@ def metrics_block(kind: str) -> list[tuple[str, list[tuple[str, float]]]]:
             ("mrr", [("max_drop", 0.02)]),
             ("minilm_faithfulness", [("max_drop", 0.05)]),
             ("minilm_answer_relevancy", [("max_drop", 0.05)]),
+            ("abstain_correct", [("max_drop", 0.1)]),
+            ("abstain_false", [("max_drop", 0.05)]),
             ("latency_s", []),
         ]
     raise KeyError(kind)
@@ -595,6 +671,67 @@ SMOKE_DISTRACTORS = [
     ),
 ]
 
+# Train-only questions on the passages above (reference, two train questions, topic): they keep smoke's train
+# split at about 40 pairs while most test facts are held out of it.
+SMOKE_TRAIN_ONLY = {
+    "committee": (
+        "the second Tuesday of each month",
+        ["When does the {g} committee meet?", "On which day of the month is the {g} committee meeting?"],
+        "events",
+    ),
+    "children": (
+        "2 by 2 metres",
+        ["How large is the children's plot at {g}?", "What size is the bed the school plants at {g}?"],
+        "plots",
+    ),
+    "seedlings": (
+        "twelve shelves",
+        [
+            "How many shelves does the {g} seedling house have?",
+            "How much shelving is there in the heated seedling house at {g}?",
+        ],
+        "tools",
+    ),
+    "orchard": (
+        "nine apple trees",
+        ["How many apple trees grow in the {g} orchard?", "How many apple trees does {g} have?"],
+        "history",
+    ),
+    "pond": (
+        "the south-west corner",
+        ["Where is the wildlife pond at {g}?", "In which corner of {g} is the pond?"],
+        "water",
+    ),
+    "parking": (
+        "on Mill Row",
+        ["Where do {g} members park their cars?", "Where can I leave my car when I visit {g}?"],
+        "access",
+    ),
+    "newsletter": (
+        "four times a year",
+        [
+            "How often does the {g} newsletter come out?",
+            "How many issues of the {g} newsletter appear yearly?",
+        ],
+        "events",
+    ),
+    "accessible": (
+        "near the north gate",
+        ["Where are the waist-height beds at {g}?", "Where are the accessible raised beds of {g}?"],
+        "plots",
+    ),
+    "rats": (
+        "tell the coordinator",
+        ["What should I do if I see rats at {g}?", "What is the first step when rats turn up at {g}?"],
+        "rules",
+    ),
+    "leaving": (
+        "by the end of January",
+        ["By when must I say I am giving up my {g} plot?", "What is the deadline for leaving a {g} plot?"],
+        "rules",
+    ),
+}
+
 SMOKE_FIRST_GARDEN = "Fernhollow"
 
 
@@ -613,7 +750,13 @@ def build_smoke(rng: random.Random, scale: int, seed: int) -> dict:
                 train.append(case(q.format(g=g), ref, [pid], [topic]))
             test.append(case(test_q.format(g=g), ref, [pid], [topic]))
         for key, title, text in SMOKE_DISTRACTORS:
-            corpus.append({"id": f"{slug}-{key}", "title": f"{g}: {title}", "text": text.format(g=g)})
+            pid = f"{slug}-{key}"
+            body = text.format(g=g)
+            corpus.append({"id": pid, "title": f"{g}: {title}", "text": body})
+            ref, train_qs, topic = SMOKE_TRAIN_ONLY[key]
+            assert in_one_sentence(ref, body), (pid, ref)
+            for q in train_qs:
+                train.append(case(q.format(g=g), ref, [pid], [topic]))
     corpus = sorted(corpus, key=lambda p: p["id"])
     # row order comes from its own stream (this keeps smoke v1 as first shipped)
     order = random.Random(f"smoke:{seed}:{scale}")
@@ -622,7 +765,7 @@ def build_smoke(rng: random.Random, scale: int, seed: int) -> dict:
     return {
         "meta": {
             "name": "smoke",
-            "version": 1,
+            "version": 2,
             "description": "Tiny community-garden suite that every CI run can afford; checks the pipeline end to end.",
             "k": 5,
             "metrics": metrics_block("smoke"),
@@ -728,7 +871,7 @@ KR_FIRST_COMPANY = "Hearthwell"
 KR_PRODUCTS_PER_COMPANY = 60
 KR_TEST_PER_COMPANY = 170
 KR_CHANGED_SHARE = 0.25
-KR_EXTRA_TRAIN_PER_COMPANY = 100
+KR_EXTRA_TRAIN_PER_COMPANY = 300
 
 KR_LINE_NAMES = [
     "Larkmoor",
@@ -1477,7 +1620,7 @@ def build_knowledge_refresh(rng: random.Random, scale: int, seed: int) -> dict:
     return {
         "meta": {
             "name": "knowledge-refresh",
-            "version": 2,
+            "version": 3,
             "description": "Appliance-maker facts where training saw an older snapshot; tests whether "
             "systems answer with the current values.",
             "k": 5,
@@ -1497,8 +1640,11 @@ def build_knowledge_refresh(rng: random.Random, scale: int, seed: int) -> dict:
 
 HS_PRODUCTS_PER_UNIT = 30
 HS_TEST_PER_UNIT = 150
-HS_EXTRA_TRAIN_PER_UNIT = 100
+HS_EXTRA_TRAIN_PER_UNIT = 150
+HS_EXTRA_QUESTIONS = 2  # train questions per train-only fact
 HS_BRAND = "Fellcraft Outdoor"
+# The house format every reference follows, as suite.yaml declares it for format_match.
+HS_FORMAT = r"Answer: .+\. Source: .+ (Spec Sheet|Manual|Care Guide|Warranty Card)"
 
 # "|" marks where a hyphenated or CamelCase spelling may split the name.
 HS_LINES = [
@@ -2068,7 +2214,7 @@ def build_house_style(rng: random.Random, scale: int, seed: int) -> dict:
             )
         chosen = set(urng.sample(range(len(facts)), HS_TEST_PER_UNIT))
         rest = [i for i in range(len(facts)) if i not in chosen]
-        extra = set(urng.sample(rest, HS_EXTRA_TRAIN_PER_UNIT))
+        extra = set(urng.sample(rest, min(len(rest), HS_EXTRA_TRAIN_PER_UNIT)))
         for i, (pid, attr, core, canonical, variants, doc, spelling, category) in enumerate(facts):
             if i not in chosen and i not in extra:
                 continue
@@ -2079,7 +2225,7 @@ def build_house_style(rng: random.Random, scale: int, seed: int) -> dict:
             def name() -> str:
                 return canonical if urng.random() < 0.7 else urng.choice(variants)
 
-            for t in urng.sample(train_t, 2 if i in chosen else 1):
+            for t in urng.sample(train_t, 2 if i in chosen else HS_EXTRA_QUESTIONS):
                 train.append(case(t.format(name=name()), reference, [pid], tags))
             if i in chosen:
                 test.append(case(urng.choice(test_t).format(name=name()), reference, [pid], tags))
@@ -2088,11 +2234,12 @@ def build_house_style(rng: random.Random, scale: int, seed: int) -> dict:
     return {
         "meta": {
             "name": "house-style",
-            "version": 1,
+            "version": 2,
             "description": "Outdoor-gear documents with inconsistent product spellings; answers must follow "
             "the house format 'Answer: <value with unit>. Source: <product> <document>'.",
             "k": 5,
             "metrics": metrics_block("house-style"),
+            "format": HS_FORMAT,
         },
         "corpus": corpus,
         "train": train,
@@ -2127,8 +2274,9 @@ SD_APP_KINDS = [
     "expense claims",
 ]
 SD_TEST = {"single-hop": 95, "multi-hop": 30, "unanswerable": 25}
-SD_EXTRA_SINGLE_TRAIN = 60
-SD_EXTRA_MULTI_TRAIN = 40
+SD_EXTRA_SINGLE_TRAIN = 150
+SD_EXTRA_MULTI_TRAIN = 120
+SD_EXTRA_QUESTIONS = 2  # train questions per train-only single-hop fact
 SD_UNANSWERABLE_TRAIN = 60
 
 SD_TIERS = [
@@ -2707,18 +2855,18 @@ def build_support_docs(rng: random.Random, scale: int, seed: int) -> dict:
         for m in multi:
             assert in_one_sentence(m["ref"], by_pid[m["gold"][1]]), (m["gold"], m["ref"])
 
-        # multi-hop test items; the fact each one ends on is always taught in train
+        # multi-hop test items; the fact each one ends on is taught in train unless hold_out() takes it out
         test_multi = urng.sample(multi, SD_TEST["multi-hop"])
         test_multi_ids = {id(m) for m in test_multi}
         rest_multi = [m for m in multi if id(m) not in test_multi_ids]
-        train_multi = test_multi + urng.sample(rest_multi, SD_EXTRA_MULTI_TRAIN)
+        train_multi = test_multi + urng.sample(rest_multi, min(len(rest_multi), SD_EXTRA_MULTI_TRAIN))
         needed = {m["target_key"] for m in test_multi}
         test_single = urng.sample(single, SD_TEST["single-hop"])
         test_single_keys = {f["key"] for f in test_single}
         rest_single = [f for f in single if f["key"] not in test_single_keys]
         extra_single = [f for f in rest_single if f["key"] in needed]
         others = [f for f in rest_single if f["key"] not in needed]
-        extra_single += urng.sample(others, SD_EXTRA_SINGLE_TRAIN)
+        extra_single += urng.sample(others, min(len(others), SD_EXTRA_SINGLE_TRAIN))
 
         for f in test_single:
             topic, train_t, test_t = SD_SINGLE_Q[f["attr"]]
@@ -2728,9 +2876,8 @@ def build_support_docs(rng: random.Random, scale: int, seed: int) -> dict:
             test.append(case(urng.choice(test_t).format(**f["fmt"]), f["ref"], [f["pid"]], tags))
         for f in extra_single:
             topic, train_t, _ = SD_SINGLE_Q[f["attr"]]
-            train.append(
-                case(urng.choice(train_t).format(**f["fmt"]), f["ref"], [f["pid"]], ["single-hop", topic])
-            )
+            for t in urng.sample(train_t, min(len(train_t), SD_EXTRA_QUESTIONS)):
+                train.append(case(t.format(**f["fmt"]), f["ref"], [f["pid"]], ["single-hop", topic]))
         for m in train_multi:
             train_t, test_t = SD_MULTI_Q[(m["bridge"], m["attr"])]
             tags = ["multi-hop", SD_SINGLE_Q[m["attr"]][0]]
@@ -2749,12 +2896,13 @@ def build_support_docs(rng: random.Random, scale: int, seed: int) -> dict:
     return {
         "meta": {
             "name": "support-docs",
-            "version": 2,
+            "version": 3,
             "description": "Help-centre articles for six productivity apps; single-passage, two-passage "
             "and unanswerable questions.",
             "k": 5,
             "metrics": metrics_block("support-docs") + JUDGED_METRICS,
             "judge": GEMINI_JUDGE,
+            "abstention": UNANSWERABLE,
         },
         "corpus": corpus,
         "train": train,
@@ -2778,7 +2926,7 @@ BUILDERS = {
 def generate(name: str, seed: int, scale: int) -> dict:
     # One independent stream per suite, so selecting suites does not change output.
     rng = random.Random(f"{name}:{seed}")
-    data = BUILDERS[name](rng, scale, seed)
+    data = hold_out(name, seed, BUILDERS[name](rng, scale, seed))
     validate(name, data["corpus"], data["train"], data["test"])
     return data
 

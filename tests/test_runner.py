@@ -145,7 +145,7 @@ def test_run_folder_holds_provenance_records_and_summary(tmp_path: Path) -> None
     assert folder.parent == tmp_path / "reports" / "runs"
     assert folder.name.endswith("_smoke_rag-minilm")
     saved = json.loads((folder / "run.json").read_text())
-    assert saved["suite"] == {"name": "smoke", "version": 1, "hash": suite.hash, "path": str(SMOKE), "k": 5}
+    assert saved["suite"] == {"name": "smoke", "version": 2, "hash": suite.hash, "path": str(SMOKE), "k": 5}
     assert saved["system"]["hash"] == spec.hash and saved["system"]["spec"]["retriever"]["top_k"] == 5
     assert saved["system"]["label"].endswith("(extractive reader, no-LLM baseline)")
     assert saved["judges"] == ["offline:sentence-transformers/all-MiniLM-L6-v2"]
@@ -176,7 +176,7 @@ def test_bench_command_prints_the_comparison_table_and_mlflow_ids(
     code = main(["bench", "--suite", str(SMOKE), "--system", str(RAG), "--reports-dir", str(tmp_path / "r")])
     out = capsys.readouterr().out
     assert code == 0
-    assert "== smoke v1 (20 cases)" in out
+    assert "== smoke v2 (20 cases)" in out
     assert "rag-minilm (extractive reader, no-LLM baseline)" in out
     assert "hit_at_k" in out and "rouge_l" in out
     assert "smoke/rag-minilm: " in out  # the MLflow run id

@@ -94,7 +94,7 @@ def test_bench_writes_tables_charts_and_worst_cases(benched: Path) -> None:
     run = json.loads(next((benched / "reports" / "runs").glob("*/run.json")).read_text())
     f1 = run["summary"]["token_f1"]
     assert f"{f1['mean']:.3f} [{f1['ci_low']:.3f}, {f1['ci_high']:.3f}]" in page
-    assert "rag-minilm (extractive reader, no-LLM baseline)" in page and "smoke v1" in page
+    assert "rag-minilm (extractive reader, no-LLM baseline)" in page and "smoke v2" in page
     assert page.count("<h3>Worst cases") == 1 and "no baseline" in page
     # the five lowest token F1 cases are listed, their text escaped; nothing comes from outside the folder
     records = [
@@ -188,7 +188,7 @@ def test_runs_found_through_the_mlflow_rest_api_and_shown_in_the_ui(
     runs = json.loads(get(f"{api}/runs/search", search))["runs"]
     assert len(runs) == 1
     tags = {tag["key"]: tag["value"] for tag in runs[0]["data"]["tags"]}
-    assert tags["mlflow.runName"].startswith("rag-minilm@") and tags["suite_version"] == "1"
+    assert tags["mlflow.runName"].startswith("rag-minilm@") and tags["suite_version"] == "2"
     run_id = runs[0]["info"]["run_id"]
     table = json.loads(get(f"{mlflow_server}/get-artifact?path=cases.json&run_uuid={run_id}"))
     assert len(table["data"]) == 20

@@ -29,7 +29,7 @@ def check_logged(client: MlflowClient) -> None:
     assert len(runs) == 1
     child = runs[0]
     tags = child.data.tags
-    assert tags["kind"] == "rag" and tags["suite_version"] == "1"
+    assert tags["kind"] == "rag" and tags["suite_version"] == "2"
     assert tags["judge"] == "offline:sentence-transformers/all-MiniLM-L6-v2"
     assert tags["mlflow.runName"].startswith("rag-minilm@")
     assert child.data.params["retriever.top_k"] == "5"
