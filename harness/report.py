@@ -249,6 +249,8 @@ def _first_problem(err: ValidationError) -> str:
 def format_value(value: float | None, name: str = "") -> str:
     if value is None:
         return "n/a"
+    if name == "answer_tokens":  # a mean length in tokens, not a share
+        return f"{value:.1f}"
     return f"{value * 1000:.1f} ms" if name == "latency_s" else f"{value:.3f}"
 
 
@@ -285,7 +287,8 @@ def summary_markdown(report: Report) -> str:
             if summary.mean is None
             else f" [{format_value(summary.ci_low, name)}, {format_value(summary.ci_high, name)}]"
         )
-        lines.append(f"| {name} | {mean}{ci} | {summary.n_scored} | {summary.n_unscored} | {reasons} |")
+        shown = name if summary.higher_is_better is not None else f"{name} (no better direction)"
+        lines.append(f"| {shown} | {mean}{ci} | {summary.n_scored} | {summary.n_unscored} | {reasons} |")
     if report.by_tag:
         names = list(report.summary)
         lines += [

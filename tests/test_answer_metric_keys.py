@@ -9,7 +9,7 @@ from harness.gate import check_metric
 from harness.metrics import build_metrics
 from harness.metrics.answer import AnswerTokens
 from harness.metrics.base import Score
-from harness.report import MetricSummary, Record, summarise_metric
+from harness.report import MetricSummary, Record, format_value, summarise_metric
 from harness.suite import MetricPolicy, load_suite
 from harness.system import Answer, load_system_spec
 
@@ -108,6 +108,7 @@ def test_run_summary_carries_no_direction() -> None:
     result = summarise_metric(AnswerTokens(), records)
     # mean of 0, 1, 2 tokens = 1.0
     assert result.higher_is_better is None and result.mean == pytest.approx(1.0)
+    assert format_value(result.mean, "answer_tokens") == "1.0"  # a length, not a share like "1.000"
 
 
 BASE = "name: base-x\nkind: base\ngenerator: {model: 'hf:some/model'}\n"
