@@ -1,10 +1,14 @@
-"""Bar charts of a suite's metrics: one PNG per metric, systems grouped by kind, 95% CI error bars."""
+"""Charts of a suite: one bar chart per metric (95% CI error bars), and quality against latency and cost."""
 
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.report import Report
+
+if TYPE_CHECKING:
+    from harness.verdict import SuiteVerdict, Tradeoff
 
 KIND_ORDER = ("base", "rag", "finetuned", "hybrid")
 KIND_COLOURS = {"base": "#bbbbbb", "rag": "#4477aa", "finetuned": "#ee6677", "hybrid": "#228833"}
@@ -26,7 +30,7 @@ def chart_name(suite: str, metric: str) -> str:
 def clear_charts(out_dir: Path) -> None:
     """Remove the charts of an earlier report, so a dropped suite or metric leaves no stale image behind."""
     for old in out_dir.glob(f"{CHART_PREFIX}*.png"):
-        old.unlink()
+        old.unlink(missing_ok=True)  # another report being written at the same time may have removed it
 
 
 def metric_chart(reports: Sequence[Report], metric: str, path: Path) -> bool:
@@ -80,4 +84,52 @@ def metric_chart(reports: Sequence[Report], metric: str, path: Path) -> bool:
     return True
 
 
-__all__ = ["chart_name", "clear_charts", "kind_rank", "metric_chart"]
+def tradeoff_chart(verdict: "SuiteVerdict", axis: str, path: Path) -> bool:
+    """The suite's rank metric against mean latency (ms) or cost per case ($), the Pareto front joined.
+
+    False (and no file) when fewer than one system has both numbers.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def x_of(row: "Tradeoff") -> float | None:
+        if axis == "latency":
+            return None if row.latency_s is None else row.latency_s * 1000
+        return row.cost_per_case
+
+    points: list[tuple[Tradeoff, float, float]] = []
+    for row in verdict.tradeoff:
+        x = x_of(row)
+        if row.quality is not None and x is not None:
+            points.append((row, x, row.quality))
+    if not points:
+        return False
+    figure, axes = plt.subplots(figsize=(5.2, 3.4), dpi=100)
+    try:
+        for row, x, y in points:
+            colour = KIND_COLOURS.get(row.kind, "#999999")
+            axes.scatter([x], [y], color=colour, s=60, edgecolors="black" if row.pareto else colour)
+            axes.annotate(
+                row.system, (x, row.quality or 0.0), fontsize=7, xytext=(4, 4), textcoords="offset points"
+            )
+        front = sorted((x, y) for row, x, y in points if row.pareto)
+        if len(front) > 1:
+            axes.plot(
+                [f[0] for f in front], [f[1] for f in front], "k--", linewidth=0.8, label="Pareto front"
+            )
+            axes.legend(fontsize=7, loc="lower right")
+        if axis == "latency":
+            axes.set_xscale("log")
+        axes.set_xlabel("mean latency per case (ms, log)" if axis == "latency" else "cost per case ($)")
+        axes.set_ylabel(f"{verdict.rank_metric} (mean)")
+        axes.set_title(f"{verdict.suite}: quality against {axis} (outlined: Pareto front)", fontsize=9)
+        figure.tight_layout()
+        figure.savefig(path, format="png")
+    finally:
+        plt.close(figure)
+    return True
+
+
+__all__ = ["chart_name", "clear_charts", "kind_rank", "metric_chart", "tradeoff_chart"]

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from harness.report import Report
     from harness.suite import Suite
     from harness.system import SystemSpec
+    from harness.verdict import SuiteVerdict
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -105,6 +106,24 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--suite", help="only this suite")
         sub.add_argument("--system", help="only this system")
         sub.add_argument("--reports-dir", type=Path, default=Path("reports"), help="where run folders are")
+    compare = commands.add_parser(
+        "compare",
+        help="the verdict: which system wins on which metric, by how much and how sure, per suite",
+    )
+    compare.add_argument(
+        "run_folders",
+        nargs="*",
+        type=Path,
+        help="run folders to compare (default: the latest of each system)",
+    )
+    compare.add_argument("--suite", action="append", default=[], help="only this suite (repeatable)")
+    compare.add_argument("--reports-dir", type=Path, default=Path("reports"), help="where run folders are")
+    compare.add_argument("--suites-dir", type=Path, default=Path("suites"), help="where suites live")
+    compare.add_argument("--json", action="store_true", help="print the whole verdict as one JSON object")
+    compare.add_argument("--brief", action="store_true", help="leave out the table of every comparison")
+    compare.add_argument(
+        "--no-overlap", action="store_true", help="skip the train/test overlap (no suite loading, no MiniLM)"
+    )
     report = commands.add_parser("report", help="write index.html and index.md of the latest runs")
     report.add_argument("--reports-dir", type=Path, default=Path("reports"), help="where run folders are")
     report.add_argument("--out", type=Path, help="folder for the report (default: <reports-dir>/latest)")
@@ -209,17 +228,35 @@ def _execute(args: argparse.Namespace, suite_dirs: list[Path], system_files: lis
         "* marks a metric with unscored cases (see summary.md)."
     )
     _print_usage([report for report, _, _ in runs])
-    _log(args, runs, bench_id)
-    print(f"\nreport: {write_report(args.reports_dir)}")
+    from harness.verdict import render_text, verdicts_for
+
+    verdicts = verdicts_for([(report, records) for report, records, _ in runs], cache)
+    _log(args, runs, bench_id, verdicts)
+    print(f"\nreport: {write_report(args.reports_dir, verdicts=verdicts)}")
+    # The answer to the question the bench was run for comes last, where the eye lands.
+    print("\n" + "\n\n".join(render_text(verdict) for verdict in verdicts))
+    print("\nEvery comparison with its interval and p-value: harness compare (or --json)")
+    failed = failed_runs([report for report, _, _ in runs])
+    if failed:  # recorded, but nothing was measured: not a success
+        print(f"error: {failed}", file=sys.stderr)
+        return 1
     return 0
 
 
-def _log(args: argparse.Namespace, runs: list, bench_id: str) -> None:  # type: ignore[type-arg]
+def _log(
+    args: argparse.Namespace,
+    runs: list,  # type: ignore[type-arg]
+    bench_id: str,
+    verdicts: Sequence["SuiteVerdict"] = (),
+) -> None:
     if args.no_mlflow:
         return
     from harness.tracking import log_bench, tracking_uri
+    from harness.verdict import render_text
 
-    run_ids = log_bench(runs, bench_id)
+    texts = {v.suite: (render_text(v, full=True) + "\n", v.model_dump(mode="json")) for v in verdicts}
+    # reports_dir: finished run folders a killed bench never logged are logged now (recovered=true)
+    run_ids = log_bench(runs, bench_id, verdicts=texts, reports_dir=args.reports_dir)
     print(f"\nMLflow ({tracking_uri()}), bench {bench_id}:")
     for key, run_id in run_ids.items():
         print(f"  {key}: {run_id}")
@@ -329,14 +366,65 @@ def _score(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_report(reports_dir: Path, out: Path | None = None) -> Path:
-    """The static report of the latest run of each (suite, system): the same runs the gate compares."""
+def write_report(reports_dir: Path, out: Path | None = None, verdicts: Sequence["SuiteVerdict"] = ()) -> Path:
+    """The static report of the latest run of each (suite, system): the same runs the gate compares.
+
+    `verdicts` already computed for exactly these runs (a bench's) are reused; the others are computed.
+    """
     from harness.baseline import latest_runs
+    from harness.cache import Cache
     from harness.report import load_report
     from harness.site import write_site
+    from harness.verdict import verdicts_for
 
     runs = [load_report(folder) for folder in latest_runs(reports_dir)]
-    return write_site(runs, out or reports_dir / "latest", reports_dir / "baselines")
+    ready = {v.suite: v for v in verdicts}
+    found = []
+    for suite in dict.fromkeys(report.suite["name"] for report, _ in runs):
+        group = [run for run in runs if run[0].suite["name"] == suite]
+        if suite in ready and ready[suite].runs == {r.system["name"]: r.run_id for r, _ in group}:
+            found.append(ready[suite])
+        else:
+            try:
+                found += verdicts_for(group, Cache())
+            except InputError as err:  # e.g. latest runs of two suite versions: the page says why
+                print(f"{suite}: no verdict in the report: {err}", file=sys.stderr)
+    return write_site(runs, out or reports_dir / "latest", reports_dir / "baselines", found)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    import json
+
+    from harness.baseline import latest_runs
+    from harness.cache import Cache
+    from harness.report import load_report
+    from harness.verdict import render_text, to_json, verdicts_for
+
+    if args.run_folders:
+        if args.suite:
+            raise InputError("--suite", "name run folders or --suite, not both")
+        folders = list(args.run_folders)
+    else:
+        folders = []
+        for name in args.suite or [None]:
+            try:
+                folders += latest_runs(args.reports_dir, name)
+            except InputError:
+                if name is None:
+                    raise
+                known = sorted({p.parent.name for p in args.suites_dir.glob("*/suite.yaml")})
+                raise InputError(
+                    "--suite",
+                    f"no finished runs of suite '{name}'{did_you_mean(name, known)} in "
+                    f"{args.reports_dir / 'runs'} (suites: {', '.join(known) or 'none'})",
+                ) from None
+    runs = [load_report(folder) for folder in folders]
+    verdicts = verdicts_for(runs, Cache(), overlap=not args.no_overlap)
+    if args.json:
+        print(json.dumps(to_json(verdicts), indent=2))
+    else:
+        print("\n\n".join(render_text(verdict, full=not args.brief) for verdict in verdicts))
+    return 0
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -435,6 +523,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "gate": _gate,
         "baseline": _baseline,
         "report": _report,
+        "compare": _compare,
     }
     debug = os.environ.get("HARNESS_DEBUG") == "1"
     try:

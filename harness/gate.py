@@ -10,11 +10,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from harness.baseline import Baseline, baseline_file, latest_runs, load_baseline, mlflow_baseline
 from harness.errors import InputError
-from harness.report import MetricSummary, Record, Report, bootstrap_ci, format_value, load_report
+from harness.report import MetricSummary, Record, Report, format_value, load_report
+from harness.stats import bootstrap_ci, concentrated_floor
 from harness.suite import MetricPolicy, SuiteFile
 from harness.yamlfile import explain, read_yaml
-
-CHANCE = 0.025  # one tail of the 95% interval
 
 Verdict = Literal["pass", "fail", "info"]
 
@@ -59,14 +58,6 @@ class GateResult(BaseModel):
         if not self.gated:
             return not self.required
         return all(check.verdict != "fail" for check in self.checks)
-
-
-def concentrated_floor(n: int) -> float:
-    """The smallest drop the bootstrap can call real when a few of n cases fall from 1 to 0.
-
-    A resample must almost never miss all of them: (1 - d)^n < 2.5%.
-    """
-    return 1 - CHANCE ** (1 / n) if n else 1.0
 
 
 def load_policies(report: Report, suites_dir: Path) -> dict[str, MetricPolicy]:

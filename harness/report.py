@@ -14,11 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 import harness
 from harness.errors import InputError
 from harness.metrics import Metric, Score
+from harness.stats import bootstrap_ci
 from harness.suite import Case, Suite
 from harness.system import Answer, SystemSpec
 
 SCHEMA_VERSION = 1
-BOOTSTRAP_SAMPLES = 2000
 
 
 class Record(BaseModel):
@@ -121,17 +121,6 @@ def tag_summaries(records: Sequence[Record], names: Sequence[str]) -> dict[str, 
             mean = float(np.mean(values)) if values else None
             sliced[tag][name] = {"mean": mean, "n_cases": len(group), "n_scored": len(values)}
     return sliced
-
-
-def bootstrap_ci(values: Sequence[float], seed: int = 0) -> tuple[float, float]:
-    """95% percentile bootstrap interval of the mean (fixed seed: the same data gives the same interval)."""
-    data = np.asarray(values, dtype=float)
-    if len(data) == 1:
-        return float(data[0]), float(data[0])
-    rng = np.random.default_rng(seed)
-    means = data[rng.integers(0, len(data), size=(BOOTSTRAP_SAMPLES, len(data)))].mean(axis=1)
-    low, high = np.percentile(means, [2.5, 97.5])
-    return float(low), float(high)
 
 
 def summarise_metric(metric: Metric, records: Sequence[Record]) -> MetricSummary:

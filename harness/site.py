@@ -2,15 +2,18 @@
 
 import datetime as dt
 import html
+import json
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 from harness.baseline import baseline_file, load_baseline
-from harness.charts import chart_name, clear_charts, kind_rank, metric_chart
+from harness.charts import chart_name, clear_charts, kind_rank, metric_chart, tradeoff_chart
 from harness.errors import InputError
 from harness.report import Record, Report, format_summary, format_value
+from harness.verdict import SuiteVerdict, outcome_text, render_text, to_json
 
 WORST_CASES = 5
 MAX_TEXT = 500
@@ -27,23 +30,37 @@ class Entry(NamedTuple):
 
 
 class Section(NamedTuple):
-    """One suite: its systems in kind order, the metrics any of them has, and the charts drawn."""
+    """One suite: its systems in kind order, the metrics any of them has, the charts, and its verdict."""
 
     suite: str
     version: str
     entries: list[Entry]
     metrics: list[str]
     charts: dict[str, str]
+    verdict: SuiteVerdict | None = None
+    tradeoff_charts: dict[str, str] = {}
+
+
+def _write(path: Path, text: str) -> None:
+    """Write whole or not at all: a reader (or another report being written) never sees half a file."""
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    scratch.write_text(text, encoding="utf-8")
+    os.replace(scratch, path)
 
 
 def write_site(
     reports: Sequence[tuple[Report, Sequence[Record]]],
     out_dir: Path = Path("reports/latest"),
     baselines_dir: Path = Path("reports/baselines"),
+    verdicts: Sequence[SuiteVerdict] = (),
 ) -> Path:
-    """Write index.html, index.md and the chart PNGs into out_dir; returns the path of index.html."""
+    """Write index.html, index.md, the chart PNGs and the verdicts into out_dir; returns index.html's path.
+
+    The verdicts go to verdict.json (every suite) and verdict_<suite>.md beside the page.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     clear_charts(out_dir)
+    by_suite = {verdict.suite: verdict for verdict in verdicts}
     sections = []
     for suite in dict.fromkeys(report.suite["name"] for report, _ in reports):
         group = sorted(
@@ -58,11 +75,21 @@ def write_site(
             name = chart_name(suite, metric)
             if metric_chart([entry.report for entry in entries], metric, out_dir / name):
                 charts[metric] = name
-        sections.append(Section(suite, str(entries[0].report.suite["version"]), entries, metrics, charts))
+        verdict = by_suite.get(suite)
+        tradeoffs = {}
+        if verdict is not None:
+            for axis in ("latency", "cost"):
+                name = chart_name(suite, f"tradeoff_{axis}")
+                if tradeoff_chart(verdict, axis, out_dir / name):
+                    tradeoffs[axis] = name
+            _write(out_dir / f"verdict_{_anchor(suite)}.md", render_text(verdict, full=True) + "\n")
+        version = str(entries[0].report.suite["version"])
+        sections.append(Section(suite, version, entries, metrics, charts, verdict, tradeoffs))
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    (out_dir / "index.md").write_text(render_markdown(sections, stamp), encoding="utf-8")
+    _write(out_dir / "verdict.json", json.dumps(to_json(verdicts), indent=2) + "\n")
+    _write(out_dir / "index.md", render_markdown(sections, stamp))
     page = out_dir / "index.html"
-    page.write_text(render_html(sections, stamp), encoding="utf-8")
+    _write(page, render_html(sections, stamp))
     return page
 
 
@@ -162,6 +189,8 @@ def render_markdown(sections: Sequence[Section], stamp: str) -> str:
     for section in sections:
         entries = section.entries
         lines += [f"## {section.suite} v{section.version}", ""]
+        if section.verdict is not None:
+            lines += _md_verdict(section)
         lines += [
             f"- **{md(e.report.system['label'])}** ({e.report.system['kind']}): {e.report.n_cases} cases, "
             f"{e.report.n_errors} failed; {cost_note(e.report)}; run `{e.report.run_id}`; "
@@ -201,6 +230,92 @@ def render_markdown(sections: Sequence[Section], stamp: str) -> str:
     return "\n".join(lines)
 
 
+def _md_verdict(section: Section) -> list[str]:
+    verdict = section.verdict
+    assert verdict is not None
+    lines = ["### Verdict", ""]
+    lines += [f"- {md(sentence)}" for sentence in verdict.summary]
+    if verdict.warnings:
+        lines += ["", "**Warnings**", ""] + [f"- ⚠ {md(w)}" for w in verdict.warnings]
+    lines += ["", "| system | kind | " + md(str(verdict.rank_metric)) + " | latency | cost/case | Pareto |"]
+    lines.append("| --- " * 6 + "|")
+    for row in verdict.tradeoff:
+        cost = "-" if row.cost_per_case is None else f"${row.cost_per_case:.5f}"
+        lines.append(
+            f"| {md(row.system)} | {row.kind} | {format_value(row.quality)} | "
+            f"{format_value(row.latency_s, 'latency_s')} | {cost} | {'yes' if row.pareto else ''} |"
+        )
+    lines += ["", *[f"![quality against {axis}]({name})" for axis, name in section.tradeoff_charts.items()]]
+    lines += [
+        "",
+        f"Every comparison: [verdict_{_anchor(verdict.suite)}.md](verdict_{_anchor(verdict.suite)}.md)",
+        "",
+    ]
+    return lines
+
+
+def _html_verdict(section: Section) -> str:
+    e = html.escape
+    verdict = section.verdict
+    assert verdict is not None
+    parts = ['<div class="verdict"><h3>Verdict</h3><ul>']
+    parts += [f"<li>{e(sentence)}</li>" for sentence in verdict.summary]
+    parts.append("</ul>")
+    if verdict.warnings:
+        parts.append(
+            '<ul class="warnings">' + "".join(f"<li>⚠ {e(w)}</li>" for w in verdict.warnings) + "</ul>"
+        )
+    parts.append(
+        f"<table><tr><th>system</th><th>kind</th><th>{e(str(verdict.rank_metric))}</th><th>latency</th>"
+        "<th>cost / case</th><th>Pareto front</th></tr>"
+    )
+    for row in verdict.tradeoff:
+        cost = "-" if row.cost_per_case is None else f"${row.cost_per_case:.5f}"
+        cells = [
+            row.system,
+            row.kind,
+            format_value(row.quality),
+            format_value(row.latency_s, "latency_s"),
+            cost,
+        ]
+        parts.append(
+            "<tr>"
+            + "".join(f"<td>{e(c)}</td>" for c in cells)
+            + f"<td>{'yes' if row.pareto else ''}</td></tr>"
+        )
+    parts.append("</table>")
+    images = "".join(
+        f'<img src="{e(name)}" alt="{e(verdict.suite)}: quality against {e(axis)}">'
+        for axis, name in section.tradeoff_charts.items()
+    )
+    parts.append(f'<div class="charts">{images}</div>')
+    overall = [c for c in verdict.comparisons if c.tag is None]
+    if overall:
+        parts.append(
+            "<details><summary>Every pairwise comparison (all cases)</summary><table><tr><th>metric</th>"
+            "<th>A</th><th>B</th><th>n</th><th>A − B [95% CI]</th><th>p adj (Holm)</th><th>detectable</th>"
+            "<th>verdict</th></tr>"
+        )
+        for c in overall:
+            diff = f"{c.diff:+.3f} [{c.ci_low:+.3f}, {c.ci_high:+.3f}]"
+            if c.metric == "latency_s":
+                diff = f"{c.diff * 1000:+.1f} ms [{c.ci_low * 1000:+.1f}, {c.ci_high * 1000:+.1f}]"
+            cells = [
+                c.metric,
+                c.system_a,
+                c.system_b,
+                str(c.n),
+                diff,
+                f"{c.p_adjusted:.3g}",
+                format_value(c.detectable, c.metric),
+                outcome_text(c),
+            ]
+            parts.append("<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in cells) + "</tr>")
+        parts.append("</table></details>")
+    parts.append(f'<p class="note">{e(verdict.method)}.</p></div>')
+    return "\n".join(parts)
+
+
 def _md_cell(entry: Entry, metric: str) -> str:
     summary = entry.report.summary.get(metric)
     if summary is None:
@@ -223,6 +338,8 @@ th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:t
 th{background:#f3f3f3} .num{white-space:nowrap} .note{color:#666;font-size:.85rem}
 .better{color:#1a7f37} .worse{color:#c62828} .unscored{color:#8a6d00}
 .charts img{margin:.3rem;border:1px solid #eee} td.text{max-width:28rem}
+.verdict{background:#f7f9fc;border:1px solid #d0d7e2;padding:.5rem 1rem;margin:1rem 0}
+.warnings{color:#8a4b00}
 """
 
 
@@ -244,6 +361,8 @@ def render_html(sections: Sequence[Section], stamp: str) -> str:
         parts.append(
             f'<section id="{e(_anchor(section.suite))}"><h2>{e(section.suite)} v{e(section.version)}</h2>'
         )
+        if section.verdict is not None:
+            parts.append(_html_verdict(section))
         parts.append(
             "<table><tr><th>system</th><th>kind</th><th>cases</th><th>failed</th><th>tokens, cost</th>"
             "<th>run</th><th>baseline</th></tr>"
