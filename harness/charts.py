@@ -87,7 +87,7 @@ def metric_chart(reports: Sequence[Report], metric: str, path: Path) -> bool:
 def tradeoff_chart(verdict: "SuiteVerdict", axis: str, path: Path) -> bool:
     """The suite's rank metric against mean latency (ms) or cost per case ($), the Pareto front joined.
 
-    False (and no file) when fewer than one system has both numbers.
+    False (and no file) when fewer than two systems have both numbers.
     """
     import matplotlib
 
@@ -104,7 +104,7 @@ def tradeoff_chart(verdict: "SuiteVerdict", axis: str, path: Path) -> bool:
         x = x_of(row)
         if row.quality is not None and x is not None:
             points.append((row, x, row.quality))
-    if not points:
+    if len(points) < 2:  # one system is no trade-off
         return False
     figure, axes = plt.subplots(figsize=(5.2, 3.4), dpi=100)
     try:
