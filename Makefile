@@ -19,7 +19,13 @@ $(STAMP): pyproject.toml constraints.txt
 bench: $(STAMP)
 	$(BIN)/harness bench
 
+# tests/test_postgres.py runs a PostgreSQL-backed mlflow server: Debian's postgresql, installed here
+# when missing and we are root (the tests themselves never install anything; without it they skip).
 test: $(STAMP)
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing PostgreSQL for tests/test_postgres.py"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
 	$(BIN)/python -m pytest
 
 # Promote the latest runs to reports/baselines/ (commit them after review); gate later runs against them.

@@ -55,9 +55,10 @@ def _client(uri: str):  # type: ignore[no-untyped-def]
     configure_http()
     preflight(uri)
     _quiet()
-    client = MlflowClient(uri)
     with store_lock(uri), _store_errors(uri):
-        client.search_experiments(max_results=1)  # opens the store: creates and migrates its tables
+        # MLflow opens the store when the client is made (and caches it per URI): that creates and
+        # migrates its tables, which two processes must not do at once
+        client = MlflowClient(uri)
     return client
 
 

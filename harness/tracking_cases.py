@@ -51,7 +51,7 @@ def _assessments(record: Record, trace_id: str, span_id: str, run_id: str, sourc
             feedback = Feedback(
                 name=name,
                 value=value,
-                rationale=score.reason,
+                rationale=score.reason or None,  # an empty reason reads back as None over REST
                 source=source,
                 trace_id=trace_id,
                 metadata=metadata,

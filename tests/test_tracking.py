@@ -14,24 +14,30 @@ from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
 from harness.cli import main
-from harness.tracking import BY_TAG, metric_name
-from tests.conftest import RAG, SMOKE
+from harness.report import load_report
+from harness.suite import load_suite
+from harness.tracking import BY_TAG, log_bench, metric_name
+from tests.conftest import SMOKE
+from tests.mlflow_helpers import CHEAP_RAG, cheap_rag, free_port
 
 
 def bench(tmp_path: Path) -> int:
-    return main(["bench", "--suite", str(SMOKE), "--system", str(RAG), "--reports-dir", str(tmp_path / "r")])
+    system = cheap_rag(tmp_path)
+    return main(
+        ["bench", "--suite", str(SMOKE), "--system", str(system), "--reports-dir", str(tmp_path / "r")]
+    )
 
 
 def check_logged(client: MlflowClient) -> None:
     experiment = client.get_experiment_by_name("smoke")
     assert experiment is not None
-    runs = client.search_runs([experiment.experiment_id], filter_string="tags.system = 'rag-minilm'")
+    runs = client.search_runs([experiment.experiment_id], filter_string=f"tags.system = '{CHEAP_RAG}'")
     assert len(runs) == 1
     child = runs[0]
     tags = child.data.tags
-    assert tags["kind"] == "rag" and tags["suite_version"] == "2"
+    assert tags["kind"] == "rag" and tags["suite_version"] == str(load_suite(SMOKE).version)
     assert tags["judge"] == "offline:sentence-transformers/all-MiniLM-L6-v2"
-    assert tags["mlflow.runName"].startswith("rag-minilm@")
+    assert tags["mlflow.runName"].startswith(f"{CHEAP_RAG}@")
     assert child.data.params["retriever.top_k"] == "5"
     assert child.data.params["generator.model"] == "extractive"
     metrics = child.data.metrics
@@ -59,15 +65,20 @@ def check_summary_only(client: MlflowClient, child: Run) -> None:
     """Metrics are the summary a person compares; the per-tag numbers are a table, not ~120 metrics."""
     metrics = child.data.metrics
     assert not [name for name in metrics if name.startswith("tag_")]
-    assert len(metrics) < 70, sorted(metrics)
+    run_json = json.loads(Path(client.download_artifacts(child.info.run_id, "run/run.json")).read_text())
+    summary = {metric_name(name) for name in run_json["summary"]}
+    suffixes = ("", "_ci_low", "_ci_high", "_n_scored", "_n_unscored")
+    allowed = {"n_cases", "n_errors"} | {f"{name}{suffix}" for name in summary for suffix in suffixes}
+    usage = ("usage_", "sent_")  # tokens and cost
+    assert [name for name in metrics if name not in allowed and not name.startswith(usage)] == []
     table = json.loads(Path(client.download_artifacts(child.info.run_id, BY_TAG)).read_text())
     rows = [dict(zip(table["columns"], row, strict=True)) for row in table["data"]]
-    run_json = json.loads(Path(client.download_artifacts(child.info.run_id, "run/run.json")).read_text())
     # one row per (tag, metric) of run.json's by_tag, with the same mean
     assert len(rows) == sum(len(by_metric) for by_metric in run_json["by_tag"].values()) > 0
-    row = next(r for r in rows if r["metric"] == "hit_at_k" and r["tag"] == "access")
-    assert row["mean"] == pytest.approx(run_json["by_tag"]["access"]["hit_at_k"]["mean"])
-    assert row["n_cases"] == run_json["by_tag"]["access"]["hit_at_k"]["n_cases"]
+    tag = sorted(run_json["by_tag"])[0]
+    row = next(r for r in rows if r["metric"] == "hit_at_k" and r["tag"] == tag)
+    assert row["mean"] == pytest.approx(run_json["by_tag"][tag]["hit_at_k"]["mean"])
+    assert row["n_cases"] == run_json["by_tag"][tag]["hit_at_k"]["n_cases"]
 
 
 def check_traces(client: MlflowClient, child: Run) -> None:
@@ -77,21 +88,21 @@ def check_traces(client: MlflowClient, child: Run) -> None:
     )
     assert len(traces) == 20
     table = json.loads(Path(client.download_artifacts(child.info.run_id, "cases.json")).read_text())
-    by_case = {row[table["columns"].index("case_id")]: row for row in table["data"]}
-    trace = next(t for t in traces if t.info.tags.get("case_id") == "t-0001")
-    row = by_case["t-0001"]
+    row = dict(zip(table["columns"], table["data"][0], strict=True))
+    trace = next(t for t in traces if t.info.tags.get("case_id") == row["case_id"])
     assert trace.info.trace_metadata["mlflow.sourceRun"] == child.info.run_id
-    assert json.loads(trace.info.request_preview)["question"] == row[table["columns"].index("question")]
+    assert json.loads(trace.info.request_preview)["question"] == row["question"]
     root = next(span for span in trace.data.spans if span.parent_id is None)
-    assert root.outputs["answer"] == row[table["columns"].index("answer")]
+    assert root.outputs["answer"] == row["answer"]
     retrieved = next(span for span in trace.data.spans if span.span_type == "RETRIEVER")
     assert len(retrieved.outputs) == 5 and retrieved.outputs[0]["page_content"]
     feedback = {a.name: a for a in trace.info.assessments if a.feedback is not None}
-    assert feedback["token_f1"].value == pytest.approx(row[table["columns"].index("token_f1")])
-    assert feedback["token_f1"].rationale == row[table["columns"].index("token_f1_reason")]
+    assert feedback["token_f1"].value == pytest.approx(row["token_f1"])
+    assert (feedback["token_f1"].rationale or "") == row["token_f1_reason"]
+    assert feedback["token_f1"].source.source_type == "CODE"
     assert feedback["minilm_faithfulness"].source.source_type == "LLM_JUDGE"
     (expected,) = [a for a in trace.info.assessments if a.expectation is not None]
-    assert expected.name == "expected_response" and expected.value == "on a short lead"
+    assert expected.name == "expected_response" and expected.value == row["reference"]
 
 
 def test_bench_logs_to_a_sqlite_store(tmp_path: Path) -> None:
@@ -102,12 +113,6 @@ def test_bench_logs_to_a_sqlite_store(tmp_path: Path) -> None:
 def test_metric_names_are_sanitised_for_mlflow() -> None:
     assert metric_name("rouge_score(mode=fmeasure)") == "rouge_score_mode_fmeasure_"
     assert metric_name("hit_at_k") == "hit_at_k"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -152,3 +157,23 @@ def test_bench_logs_to_a_real_mlflow_server_over_http(
     assert bench(tmp_path) == 0
     check_logged(MlflowClient(mlflow_server))
     assert not (tmp_path / "mlflow.db").exists(), "nothing was written to the local store"
+
+
+def test_verdicts_are_artifacts_of_the_suite_parent_run(tmp_path: Path) -> None:
+    assert bench(tmp_path) == 0
+    (folder,) = (tmp_path / "r" / "runs").iterdir()
+    report, records = load_report(folder)
+    verdict = {"suite": "smoke", "comparisons": [{"metric": "token_f1", "verdict": "A better", "p": 0.01}]}
+    ids = log_bench(
+        [(report, records, folder)], "b-verdict", verdicts={"smoke": ("# smoke\nA wins\n", verdict)}
+    )
+    client = MlflowClient(os.environ["MLFLOW_TRACKING_URI"])
+    parent = ids["smoke"]
+    assert client.get_run(ids[f"smoke/{CHEAP_RAG}"]).data.tags["mlflow.parentRunId"] == parent
+    assert {item.path for item in client.list_artifacts(parent)} == {"verdict.md", "verdict.json"}
+    assert Path(client.download_artifacts(parent, "verdict.md")).read_text() == "# smoke\nA wins\n"
+    assert json.loads(Path(client.download_artifacts(parent, "verdict.json")).read_text()) == verdict
+    # the child runs carry no verdict: it belongs to the suite, not to one system
+    assert not {"verdict.md", "verdict.json"} & {
+        i.path for i in client.list_artifacts(ids[f"smoke/{CHEAP_RAG}"])
+    }
