@@ -1,6 +1,8 @@
 """Fine-tuning recipes of the offline profile (classifier head, QA reader, retriever), cached by hash."""
 
+import fcntl
 import json
+import os
 import random
 import tempfile
 import time
@@ -25,6 +27,14 @@ THREADS = 2  # the profile targets 2-core CI runners; a fixed count also keeps f
 LOG_FILE = "training.json"
 CURVE_POINTS = 8  # points per loss curve: enough to see the trend, few enough to keep validation cheap
 HEAD_LR_FACTOR = 10  # a freshly initialised head learns this much faster than the pretrained layers below it
+VAL_ROWS = 32  # validation rows per curve point: enough for the trend, a small share of the training time
+BUCKET = 8  # batches whose examples are sorted by length together: less padding, order still random
+# The general reader (rag-minilm's, and the hybrid's starting point): generated passages, never a suite.
+GENERAL_PASSAGES = 600  # one document each, 2,400 rows: 300 steps of 8
+GENERAL_VAL_PASSAGES = 60
+GENERAL = FinetuneSpec(
+    method="reader", epochs=1, lr=1e-4, batch_size=8, freeze_layers=3, max_length=192, val_share=0, seed=0
+)
 runs = 0  # recipes actually trained by this process; tests read it to prove reuse from the cache
 # The finetune settings that key each recipe's weights; changing any other setting reuses them.
 SETTINGS = {
@@ -100,6 +110,43 @@ def _cached(
     return Trained(folder, trained.curves, info)
 
 
+def models_dir() -> Path:
+    """Where weights that depend on no suite are kept: once per machine, shared by every cache and test."""
+    configured = os.environ.get("HARNESS_MODELS_DIR")
+    return Path(configured) if configured else Path.home() / ".cache" / "harness" / "models"
+
+
+def general_reader() -> Trained:
+    """The span reader trained on the generated general-purpose set (harness.systems.general_qa).
+
+    It depends on no suite, so it is cached in models_dir() and trains once per machine; a file lock
+    makes concurrent processes wait for the first one instead of training it twice.
+    """
+    from harness.systems import general_qa
+
+    folder = models_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    recipe = digest(
+        [general_qa.VERSION, GENERAL_PASSAGES, GENERAL_VAL_PASSAGES, GENERAL.model_dump()], length=16
+    )
+    with (folder / f"general-reader-{recipe}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        # One document per passage: about the length of a retrieved chunk, and cheap to train on.
+        rows = general_qa.reader_examples(seed=0, count=GENERAL_PASSAGES, most=1)
+        val_rows = general_qa.reader_examples(seed=1, count=GENERAL_VAL_PASSAGES, most=1)
+        cache = Cache(folder)
+        try:
+            return train_reader(
+                [ReaderExample(*row) for row in rows],
+                [ReaderExample(*row) for row in val_rows],
+                GENERAL,
+                cache,
+                note=f"general_qa v{general_qa.VERSION}",
+            )
+        finally:
+            cache.close()
+
+
 def holdout(labels: Sequence[str], share: float, seed: int, stratify: bool) -> tuple[list[int], list[int]]:
     """Indices (train, validation). Stratified: a label's last example always stays in train."""
     order = list(range(len(labels)))
@@ -124,11 +171,13 @@ def fit(
     loss_of: Callable[[Any], torch.Tensor],
     spec: FinetuneSpec,
     head: torch.nn.Module | None = None,
+    lengths: Sequence[int] | None = None,
 ) -> Curves:
     """AdamW with linear decay; mean train loss per window of steps, validation loss at each window's end.
 
     Uses spec's epochs, lr, batch_size, seed and max_steps; `head`, a new layer of `model`, trains at
-    HEAD_LR_FACTOR times lr.
+    HEAD_LR_FACTOR times lr. With `lengths`, each run of BUCKET batches is drawn from examples of similar
+    length (less padding); the validation curve reads at most VAL_ROWS rows.
     """
     batch_size, lr = spec.batch_size, spec.lr
     per_epoch = -(-len(items) // batch_size)
@@ -142,6 +191,7 @@ def fit(
     ]
     optimiser = torch.optim.AdamW([group for group in groups if group["params"]])
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 1.0 - step / max(total, 1))
+    val_items = val_items[:VAL_ROWS]
     val_batches = [collate(list(val_items[i : i + batch_size])) for i in range(0, len(val_items), batch_size)]
     curves: Curves = {"train_loss": [], "val_loss": []}
     shuffler = random.Random(spec.seed)
@@ -151,8 +201,16 @@ def fit(
     while step < total:
         order = list(range(len(items)))
         shuffler.shuffle(order)
-        for first in range(0, len(order), batch_size):
-            loss = loss_of(collate([items[i] for i in order[first : first + batch_size]]))
+        batches = [order[first : first + batch_size] for first in range(0, len(order), batch_size)]
+        if lengths is not None:
+            span = batch_size * BUCKET
+            grouped = [
+                sorted(order[i : i + span], key=lambda n: lengths[n]) for i in range(0, len(order), span)
+            ]
+            batches = [g[i : i + batch_size] for g in grouped for i in range(0, len(g), batch_size)]
+            shuffler.shuffle(batches)
+        for batch in batches:
+            loss = loss_of(collate([items[i] for i in batch]))
             loss.backward()
             optimiser.step()
             schedule.step()
@@ -263,17 +321,23 @@ def train_reader(
     val_examples: Sequence[ReaderExample],
     spec: FinetuneSpec,
     cache: Cache | None,
+    init: Path | None = None,
+    note: str = "",
 ) -> Trained:
-    """Hybrid reader recipe: MiniLM with a span-extraction head, taught to point at the answer or at [CLS].
+    """Reader recipe: MiniLM with a span-extraction head, taught to point at the answer or at [CLS].
 
-    [CLS] (position 0) is the no-answer target of distractor passages. Saves reader/ (model + tokenizer).
+    [CLS] (position 0) is the no-answer target of distractor passages. `init`: a reader folder to start
+    from (the general reader) instead of MiniLM with a new head; its folder name, a hash, keys the
+    result. `note` also keys it (the version of generated data). Saves reader/ (model + tokenizer).
     """
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
+    start_from = str(init) if init is not None else minilm.model_path()
+
     def train(folder: Path) -> Trained:
         with quiet_transformers():
-            tokenizer = AutoTokenizer.from_pretrained(minilm.model_path())
-            model = AutoModelForQuestionAnswering.from_pretrained(minilm.model_path())
+            tokenizer = AutoTokenizer.from_pretrained(start_from)
+            model = AutoModelForQuestionAnswering.from_pretrained(start_from)
         model.bert.embeddings.requires_grad_(False)  # as in trainable_encoder: most parameters, little gain
         for layer in model.bert.encoder.layer[: spec.freeze_layers]:
             layer.requires_grad_(False)
@@ -283,15 +347,18 @@ def train_reader(
         def collate(batch: list[dict[str, Any]]) -> Any:
             return tokenizer.pad(batch, return_tensors="pt")  # the *_positions columns become tensors too
 
-        curves = fit(
-            model, rows, val_rows, collate, lambda tensors: model(**tensors).loss, spec, model.qa_outputs
-        )
+        # A new head learns faster than the layers under it; a head that already reads spans does not.
+        head = model.qa_outputs if init is None else None
+        lengths = [len(row["input_ids"]) for row in rows]
+        curves = fit(model, rows, val_rows, collate, lambda t: model(**t).loss, spec, head, lengths)
         model.save_pretrained(folder / "reader")
         tokenizer.save_pretrained(folder / "reader")
         info = {"examples": len(rows), "val_examples": len(val_rows), "truncated": skipped}
         return Trained(folder, curves, info | {"negatives": sum(example.start < 0 for example in examples)})
 
-    data = [[list(example) for example in examples], [list(example) for example in val_examples]]
+    data: list[Any] = [[list(example) for example in examples], [list(example) for example in val_examples]]
+    if init is not None or note:
+        data.append([init.parent.name if init is not None else "", note])
     return _cached(cache, "reader", data, spec, train)
 
 

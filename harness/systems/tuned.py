@@ -1,6 +1,7 @@
 """The tuned MiniLM systems of the offline profile: closed-book classifier; retrieval + tuned QA reader."""
 
 import json
+import random
 import re
 import threading
 import time
@@ -20,7 +21,9 @@ from harness.systems.pipeline import retrieve_and_read
 from harness.systems.retrieval import Retriever, indexed_text
 
 NO_ANSWER = "The documents do not say."  # the suites' reference for questions the corpus cannot answer
-MAX_ANSWER_TOKENS = 30
+MAX_ANSWER_TOKENS = 16  # word pieces: a name, a date, a phrase; never a whole sentence
+CALIBRATION_FILE = "calibration.json"
+CALIBRATION_PASSAGES = 5  # passages per calibration question: the shipped systems' top_k
 
 
 class TunedEncoder:
@@ -89,31 +92,37 @@ class ClosedBookClassifier:
 
 
 class SpanReader:
-    """The tuned QA reader: the best span over all passages, or NO_ANSWER when every passage prefers [CLS]."""
+    """A MiniLM span reader: the best span over all passages, or NO_ANSWER when its margin over the
+    reader's no-answer score ([CLS]) is not above `threshold` (calibrated on held-out questions)."""
 
-    def __init__(self, folder: Path, max_length: int) -> None:
+    def __init__(self, folder: Path, max_length: int, threshold: float = 0.0) -> None:
         from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
         with training.quiet_transformers():
             self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
             self.model = AutoModelForQuestionAnswering.from_pretrained(str(folder)).eval()
         self.max_length = max_length
+        self.threshold = threshold
         # The runner answers from two threads, and a fast tokenizer shared across threads can fail with
         # "Already borrowed"; torch already uses both cores, so reading one batch at a time costs nothing.
         self._lock = threading.Lock()
 
-    def read(
-        self, questions: Sequence[str], contexts: Sequence[Sequence[Passage]], batch_size: int = 32
-    ) -> list[str]:
-        with self._lock:
-            return self._read(questions, contexts, batch_size)
+    def read(self, questions: Sequence[str], contexts: Sequence[Sequence[Passage]]) -> list[str]:
+        scored = self.scored(questions, contexts)
+        return [text if margin > self.threshold else NO_ANSWER for margin, text in scored]
 
-    def _read(
+    def scored(
+        self, questions: Sequence[str], contexts: Sequence[Sequence[Passage]], batch_size: int = 32
+    ) -> list[tuple[float, str]]:
+        """Per question, the best span's (margin over [CLS], text); (-inf, NO_ANSWER) with no passage."""
+        with self._lock, torch.no_grad():
+            return self._scored(questions, contexts, batch_size)
+
+    def _scored(
         self, questions: Sequence[str], contexts: Sequence[Sequence[Passage]], batch_size: int
-    ) -> list[str]:
+    ) -> list[tuple[float, str]]:
         pairs = [(row, passage.text) for row, passages in enumerate(contexts) for passage in passages]
-        # (margin over the no-answer score, text); a span must beat [CLS] to replace NO_ANSWER.
-        best = [(0.0, NO_ANSWER) for _ in questions]
+        best = [(float("-inf"), NO_ANSWER) for _ in questions]
         for first in range(0, len(pairs), batch_size):
             batch = pairs[first : first + batch_size]
             encoded = self.tokenizer(
@@ -126,8 +135,7 @@ class SpanReader:
                 return_tensors="pt",
             )
             offsets = encoded.pop("offset_mapping").tolist()
-            with torch.no_grad():
-                output = self.model(**encoded)
+            output = self.model(**encoded)
             starts, ends = output.start_logits.numpy(), output.end_logits.numpy()
             for number, (row, text) in enumerate(batch):
                 context = np.array([sequence == 1 for sequence in encoded.sequence_ids(number)])
@@ -135,7 +143,31 @@ class SpanReader:
                 if margin > best[row][0]:
                     begin, finish = offsets[number][first_token][0], offsets[number][last_token][1]
                     best[row] = (margin, text[begin:finish].strip())
-        return [text for _, text in best]
+        return best
+
+
+def calibrate(scored: Sequence[tuple[float, str]], references: Sequence[str]) -> float:
+    """The no-answer threshold with the best mean token F1 on held-out questions (ties: answer more).
+
+    A question is answered when its best margin is above the threshold; abstaining scores 1 against an
+    abstention reference and 0 against any other. With no held-out question the threshold is 0: the
+    reader's own comparison with [CLS].
+    """
+    from harness.metrics.lexical import token_f1
+
+    if not scored:
+        return 0.0
+    answered = [token_f1(text, reference) for (_, text), reference in zip(scored, references, strict=True)]
+    abstained = [float(reference == NO_ANSWER) for reference in references]
+    order = sorted(range(len(scored)), key=lambda i: scored[i][0])
+    # Threshold below every margin: answer all; then raise it past one question at a time.
+    total = sum(answered)
+    best_total, best_threshold = total, float("-inf")
+    for index in order:
+        total += abstained[index] - answered[index]
+        if total > best_total + 1e-9:
+            best_total, best_threshold = total, scored[index][0]
+    return max(best_threshold, -1e6)  # finite, so it can be written as JSON
 
 
 def best_span(starts: np.ndarray, ends: np.ndarray, context: np.ndarray) -> tuple[float, int, int]:
@@ -209,6 +241,61 @@ def reader_examples(
     return examples, skipped
 
 
+def general_reader_folder() -> Path:
+    """The general reader's folder (trained once per machine), calibrated on its own held-out set."""
+    trained = training.general_reader()
+    path = trained.folder / CALIBRATION_FILE
+    if not path.exists():
+        from harness.systems import general_qa
+
+        # As at answer time: each question read against its own passage among TOP_K passages, the best
+        # span over all of them against the threshold; a fifth of the questions ask what it leaves out.
+        made = general_qa.passages(seed=2, count=training.GENERAL_VAL_PASSAGES, most=1)
+        shuffler = random.Random(2)
+        questions, contexts, references = [], [], []
+        for index, passage in enumerate(made):
+            others = [made[i] for i in shuffler.sample(range(len(made)), CALIBRATION_PASSAGES) if i != index]
+            read = [Passage(id=p.id, text=p.text) for p in [passage, *others[: CALIBRATION_PASSAGES - 1]]]
+            for qa in passage.questions:
+                questions.append(qa.question)
+                contexts.append(shuffler.sample(read, len(read)))
+                references.append(qa.answer if qa.answer is not None else NO_ANSWER)
+        reader = SpanReader(trained.folder / "reader", training.GENERAL.max_length)
+        threshold = calibrate(reader.scored(questions, contexts), references)
+        rows = questions
+        partial = path.with_suffix(f".{time.time_ns()}")
+        partial.write_text(json.dumps({"threshold": threshold, "questions": len(rows)}), encoding="utf-8")
+        partial.replace(path)  # atomic: a concurrent process reads the old state or the whole file
+    return trained.folder
+
+
+def general_span_reader(max_length: int = training.GENERAL.max_length) -> SpanReader:
+    folder = general_reader_folder()
+    threshold = json.loads((folder / CALIBRATION_FILE).read_text(encoding="utf-8"))["threshold"]
+    return SpanReader(folder / "reader", max_length, threshold)
+
+
+class GeneralReaderPipeline:
+    """rag: retrieval feeding the general reader, which never sees the suite's train split."""
+
+    def __init__(self, spec: SystemSpec, cache: Cache | None = None) -> None:
+        assert spec.retriever is not None
+        self.spec = spec
+        self.cache = cache
+        self.retriever: Retriever | None = None
+        self.reader: SpanReader | None = None
+
+    def prepare(self, suite: Suite) -> None:
+        assert self.spec.retriever is not None
+        self.retriever = Retriever(self.spec.retriever, suite.corpus, self.cache)
+        self.reader = general_span_reader()
+
+    def answer(self, cases: Sequence[Case]) -> list[Answer]:
+        if self.retriever is None or self.reader is None:
+            raise RuntimeError("prepare() must run before answer()")
+        return retrieve_and_read(self.retriever, self.reader, cases)
+
+
 class TunedReaderPipeline:
     """hybrid: retrieval (optionally with a tuned encoder) feeding the tuned span-extraction reader."""
 
@@ -252,10 +339,17 @@ class TunedReaderPipeline:
         train_cases, val_cases = [suite.train[i] for i in kept], [suite.train[i] for i in held]
         examples, skipped = reader_examples(train_cases, self.retriever, self.tune.distractors)
         val_examples, _ = reader_examples(val_cases, self.retriever, self.tune.distractors)
-        trained = training.train_reader(examples, val_examples, self.tune, self.cache)
+        # RAFT-style: the same general reader the rag arm uses, then tuned on this suite's train split.
+        start = general_reader_folder() / "reader"
+        trained = training.train_reader(examples, val_examples, self.tune, self.cache, init=start)
         self.reader = SpanReader(trained.folder / "reader", self.tune.max_length)
+        # No fixed cut-off: the held-out train questions, read through retrieval as at test time, choose it.
+        questions = [case.question for case in val_cases]
+        scored = self.reader.scored(questions, self.retriever.search(questions))
+        self.reader.threshold = calibrate(scored, [case.reference for case in val_cases])
         log.update(trained.curves)
         log["reader_skipped_cases"] = [float(skipped)]
+        log["no_answer_threshold"] = [self.reader.threshold]
         self.training_log = log
 
     def answer(self, cases: Sequence[Case]) -> list[Answer]:
@@ -264,11 +358,18 @@ class TunedReaderPipeline:
         return retrieve_and_read(self.retriever, self.reader, cases)
 
 
-def tuned_minilm(spec: SystemSpec, cache: Cache | None = None) -> ClosedBookClassifier | TunedReaderPipeline:
-    """The factory for `generator: {model: minilm}`: finetune.method picks the system."""
+def tuned_minilm(
+    spec: SystemSpec, cache: Cache | None = None
+) -> ClosedBookClassifier | TunedReaderPipeline | GeneralReaderPipeline:
+    """The factory for `generator: {model: minilm}`: the general reader without a finetune block (rag),
+    else finetune.method picks the system."""
     where = f"system '{spec.name}'"
     if spec.finetune is None:
-        raise InputError(where, "generator 'minilm' is trained by the harness: add a 'finetune' block")
+        if spec.retriever is None:
+            raise InputError(
+                where, "generator 'minilm' without 'finetune' is the general reader: add a 'retriever' block"
+            )
+        return GeneralReaderPipeline(spec, cache)
     if spec.finetune.method not in ("classifier", "reader"):
         raise InputError(
             where,
