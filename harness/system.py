@@ -218,7 +218,7 @@ def _check_buildable(path: Path, spec: SystemSpec) -> None:
             problem = f"key 'finetune.method': an hf: model trains with lora or full, not '{tune.method}'"
         ref = spec.generator.model.split(":", 1)[1]
         local = ref.startswith(("/", "./", "../", "~")) or ref.count("/") > 1 or "\\" in ref
-        if local and not Path(ref).expanduser().exists():
+        if problem is None and local and not Path(ref).expanduser().exists():
             problem = f"key 'generator.model': no such model folder '{ref}'"
     elif family == "gemini" and tune is not None:
         problem = (
@@ -232,8 +232,10 @@ def _check_buildable(path: Path, spec: SystemSpec) -> None:
 def _minilm_problem(spec: SystemSpec) -> str | None:
     """The recipe/kind combinations the minilm family cannot build (harness/systems/tuned.py)."""
     tune, retriever = spec.finetune, spec.retriever
-    if tune is None:
-        return "generator 'minilm' is trained by the harness: add a 'finetune' block"
+    if tune is None:  # the general reader, trained once on generated data: it reads retrieved passages
+        if retriever is None:
+            return "generator 'minilm' without 'finetune' is the general reader: add a 'retriever' block"
+        return None
     if tune.method not in ("classifier", "reader"):
         return (
             f"key 'finetune.method': minilm trains with 'classifier' or 'reader', not '{tune.method}' "
