@@ -16,6 +16,7 @@ import torch
 
 from harness.cache import Cache
 from harness.errors import InputError
+from harness.files import write_atomic
 from harness.hashing import digest
 from harness.system import FinetuneSpec
 
@@ -286,5 +287,5 @@ def _train(ref: str, examples: Sequence[tuple[str, str]], tune: FinetuneSpec, fo
         "val_examples": len(val_rows),
         "seconds": round(time.perf_counter() - start, 2),
     }
-    (folder / LOG_FILE).write_text(json.dumps({"curves": curves, "info": info}), encoding="utf-8")
+    write_atomic(folder / LOG_FILE, json.dumps({"curves": curves, "info": info}))  # a kill leaves none or all
     return Trained(folder, curves, info)
