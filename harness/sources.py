@@ -1,6 +1,8 @@
 """Reading a suite's tables (corpus, train, test) with Hugging Face `datasets`, local or from the hub."""
 
+import csv
 import hashlib
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -55,6 +57,8 @@ def _read_local(path: Path) -> list[dict[str, Any]]:
             return []
         if fmt == "json" and path.suffix.lower() == ".jsonl":
             _check_json_lines(path, text)
+        if fmt == "csv":
+            _check_csv_rows(path, text)
     # Parsed tables are cached by the hash of their bytes: a warm run need not even import datasets.
     from harness.cache import Cache
 
@@ -123,6 +127,18 @@ def _check_json_lines(path: Path, text: str) -> None:
                     f"{path}:{number}",
                     f"column '{column}' is {kind} here but {first[0]} at line {first[1]}",
                 )
+
+
+def _check_csv_rows(path: Path, text: str) -> None:
+    # A row with more fields than the header is not an error to pandas: it shifts the row into an index
+    # and reads the wrong columns. Count fields the way the csv module reads them, quotes and all.
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, [])
+    for row in rows:
+        if row and len(row) != len(header):
+            raise InputError(
+                f"{path}:{rows.line_num}", f"{len(row)} fields, but the header has {len(header)}"
+            )
 
 
 def _read_hub(source: Source) -> list[dict[str, Any]]:

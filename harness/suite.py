@@ -126,6 +126,11 @@ def load_suite(folder: Path | str) -> Suite:
     except ValidationError as err:
         for block in ("corpus", "train", "test"):  # report the nested key, not the str|Source union noise
             value = raw.get(block)
+            if value is not None and not isinstance(value, str | dict):
+                raise InputError(
+                    str(yaml_path),
+                    f"key '{block}': a file name or a mapping (path, split, columns), got {_describe(value)}",
+                ) from None
             if isinstance(value, dict):
                 try:
                     Source.model_validate(value)
@@ -236,7 +241,9 @@ def _text(where: str, number: int, row: dict[str, Any], column: str) -> str:
     value = row.get(column)
     if value is None or (isinstance(value, float) and math.isnan(value)):  # NaN: a CSV/Parquet blank
         return ""
-    if not isinstance(value, str | int | float):
+    # CSV has no types: a number or True there is the text the user typed. In JSON or Parquet, true is not.
+    boolean = isinstance(value, bool) and not where.lower().endswith(".csv")
+    if boolean or not isinstance(value, str | int | float):
         raise InputError(where, f"row {number}: column '{column}' must be text, got {_describe(value)}")
     return str(value).strip()
 

@@ -74,6 +74,31 @@ TABLE_CASES = [
 ]
 
 
+TABLE_CASES += [
+    pytest.param(
+        {"test.jsonl": jsonl(*({**row, "id": True} for row in TEST))},
+        "test.jsonl",
+        "row 1: column 'id' must be text, got bool True",
+        id="id-true",
+    ),
+    pytest.param(
+        {
+            "suite.yaml": SUITE_YAML.replace("test.jsonl", "test.csv"),
+            "test.csv": "id,question,reference\nt1,How many hives?,four,p2,extra\n",
+        },
+        "test.csv:2",
+        "5 fields, but the header has 3",
+        id="csv-row-longer-than-header",
+    ),
+    pytest.param(
+        {"suite.yaml": SUITE_YAML.replace("corpus: corpus.jsonl", "corpus: 5")},
+        "suite.yaml",
+        "key 'corpus': a file name or a mapping (path, split, columns), got int 5",
+        id="source-not-a-name",
+    ),
+]
+
+
 @pytest.mark.parametrize(("changes", "named", "what"), TABLE_CASES)
 def test_bad_table_value_is_one_line_naming_file_row_and_column(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], changes: dict[str, str], named: str, what: str
