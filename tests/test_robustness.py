@@ -277,6 +277,27 @@ def test_a_damaged_cache_database_is_one_line(
     assert "delete the folder" in line
 
 
+def test_an_unwritable_output_folder_is_one_line_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reports, _, _ = _runs(tmp_path)
+    blocked = tmp_path / "blocked"
+    blocked.write_text("", encoding="utf-8")
+    gate = ["gate", "--reports-dir", str(reports), "--suites-dir", str(tmp_path), "--no-mlflow"]
+    line = single_error(capsys, main([*gate, "--out", str(blocked / "out")]))
+    assert line.startswith(f"error: {blocked / 'out'}: ")
+
+
+def test_harness_debug_shows_the_traceback_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = write_suite(tmp_path / "tiny", {"test.jsonl": jsonl(*TEST_GOLD_INT)})
+    monkeypatch.setenv("HARNESS_DEBUG", "1")
+    assert main(["suites", "validate", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" in err and err.strip().splitlines()[-1].startswith("error: ")
+
+
 # -- 4. what can be checked without running is checked before any work starts --------------------------
 
 SYSTEM_CASES = [
