@@ -170,6 +170,9 @@ def test_a_damaged_run_folder_is_skipped_by_gate_and_named_by_score(
     warnings = [line for line in err.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and str(newer) in warnings[0] and "damaged" in warnings[0], err
     assert f"run {older.name}" in out and "Traceback" not in err
+    assert main(["report", "--reports-dir", str(reports), "--out", str(tmp_path / "site")]) == 0
+    err = capsys.readouterr().err
+    assert (tmp_path / "site" / "index.html").is_file() and f"skipped damaged run folder {newer}" in err
     # `harness score` names the folder it was given: one line, exit 2.
     line = single_error(capsys, main(["score", str(newer), "--reports-dir", str(reports), "--no-mlflow"]))
     assert str(newer) in line and "damaged" in line
