@@ -26,6 +26,9 @@ from harness.tracking_store import (
 
 DEFAULT_STORE = "mlflow.db"
 BY_TAG = "by_tag.json"
+# HARNESS_MLFLOW_TRACES=0 leaves out the per-case traces (about 30 ms of CPU a case on SQLite; see
+# benchmarks/README.md), e.g. for a warm bench whose runs only need their summary in MLflow
+TRACES_SETTING = "HARNESS_MLFLOW_TRACES"
 # MLflow's log_batch takes at most 1000 metrics per request
 BATCH = 1000
 _INVALID = re.compile(r"[^A-Za-z0-9_\-. /]")
@@ -245,9 +248,10 @@ def _log_run(
         if report.by_tag:
             mlflow.log_table(data=pd.DataFrame(tag_rows(report)), artifact_file=BY_TAG)
         mlflow.log_artifacts(str(folder), artifact_path="run")
-        log_cases(report, records, experiment, run.info.run_id)
-        # the traces go out on MLflow's background queue: all of them are stored before the run ends
-        mlflow.flush_trace_async_logging()
+        if os.environ.get(TRACES_SETTING, "1") != "0":
+            log_cases(report, records, experiment, run.info.run_id)
+            # the traces go out on MLflow's background queue: all of them are stored before the run ends
+            mlflow.flush_trace_async_logging()
         return str(run.info.run_id)
 
 

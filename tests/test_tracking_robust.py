@@ -235,3 +235,13 @@ def test_finished_run_folders_that_were_never_logged_are_logged_by_the_next_benc
     # logged once: the next bench finds nothing left to recover
     again = log_bench([(report, records, current)], "b3", reports_dir=reports)
     assert set(again) == {"smoke", f"smoke/{CHEAP_RAG}"}
+
+
+def test_per_case_traces_can_be_left_out(finished: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HARNESS_MLFLOW_TRACES", "0")
+    report, records = load_report(run_folder(finished))
+    ids = log_bench([(report, records, run_folder(finished))], "no-traces")
+    client = MlflowClient(os.environ["MLFLOW_TRACKING_URI"])
+    child = client.get_run(ids[f"smoke/{CHEAP_RAG}"])
+    assert child.data.metrics["hit_at_k"] > 0, "the summary is logged"
+    assert client.search_traces(locations=[child.info.experiment_id], run_id=child.info.run_id) == []
