@@ -65,6 +65,11 @@ def _client(uri: str):  # type: ignore[no-untyped-def]
     return client
 
 
+def check_store(uri: str | None = None) -> None:
+    """Before a bench does any work: the store answers and can be opened, or one line (InputError)."""
+    _client(uri or tracking_uri())
+
+
 @contextlib.contextmanager
 def _store_errors(uri: str) -> Iterator[None]:
     """An MLflow store failing mid-way is one line naming the setting, not a traceback."""
@@ -399,6 +404,7 @@ def run_artifacts(run_id: str, uri: str | None = None) -> tuple[str, dict]:  # t
 
 __all__ = [
     "BY_TAG",
+    "check_store",
     "find_run",
     "log_bench",
     "metric_name",

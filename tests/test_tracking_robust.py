@@ -245,3 +245,17 @@ def test_per_case_traces_can_be_left_out(finished: Path, monkeypatch: pytest.Mon
     child = client.get_run(ids[f"smoke/{CHEAP_RAG}"])
     assert child.data.metrics["hit_at_k"] > 0, "the summary is logged"
     assert client.search_traces(locations=[child.info.experiment_id], run_id=child.info.run_id) == []
+
+
+def test_the_store_can_be_checked_before_a_bench_starts(
+    silent_port: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.tracking import check_store
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{silent_port}")
+    with pytest.raises(InputError, match="does not answer"):
+        check_store()
+    store = tmp_path / "fresh" / "mlflow.db"
+    store.parent.mkdir()
+    check_store(f"sqlite:///{store}")
+    assert store.read_bytes().startswith(b"SQLite format 3\x00"), "created and migrated"
