@@ -450,10 +450,15 @@ def summary_sentences(verdict: SuiteVerdict) -> list[str]:
             closest = [c for c in overall if c.metric == metric]
             widest = max((c.detectable for c in closest), default=float("nan"))
             means = ", ".join(f"{s.system} {_fmt(s.mean, metric)}" for s in verdict.ranking[metric])
+            n_paired = min((c.n for c in closest), default=0)
+            if n_paired < 2:
+                power = f"only {n_paired} paired case(s): too few to test"
+            else:
+                below = _fmt(widest, metric)
+                power = f"with {n_paired} paired cases a difference below about {below} goes undetected"
             sentences.append(
                 f"{head}: the suite cannot tell the systems apart on {len(members)} metric(s) "
-                f"({metric}: {means}; with {closest[0].n if closest else 0} paired cases a difference "
-                f"below about {_fmt(widest, metric)} goes undetected)."
+                f"({metric}: {means}; {power})."
             )
             continue
         parts = []
