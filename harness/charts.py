@@ -121,7 +121,11 @@ def tradeoff_chart(verdict: "SuiteVerdict", axis: str, path: Path) -> bool:
             )
             axes.legend(fontsize=7, loc="lower right")
         if axis == "latency":
+            from matplotlib.ticker import NullFormatter, ScalarFormatter
+
             axes.set_xscale("log")
+            axes.xaxis.set_major_formatter(ScalarFormatter())
+            axes.xaxis.set_minor_formatter(NullFormatter())  # labelled minor ticks overlap on a log axis
         axes.set_xlabel("mean latency per case (ms, log)" if axis == "latency" else "cost per case ($)")
         axes.set_ylabel(f"{verdict.rank_metric} (mean)")
         axes.set_title(f"{verdict.suite}: quality against {axis} (outlined: Pareto front)", fontsize=9)

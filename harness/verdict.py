@@ -499,9 +499,9 @@ def summary_sentences(verdict: SuiteVerdict) -> list[str]:
                 continue
             order = ranked[verdict.rank_metric]
             text = ", ".join(f"{s.rank}. {s.system} {_fmt(s.mean, verdict.rank_metric)}" for s in order)
-            sentences.append(f"On `{tag}` cases ({verdict.rank_metric}): {text}.")
+            sentences.append(f"On cases tagged {tag!r} ({verdict.rank_metric}): {text}.")
     if verdict.small_tags:
-        small = ", ".join(f"`{t}` ({n})" for t, n in verdict.small_tags.items())
+        small = ", ".join(f"{t!r} ({n})" for t, n in verdict.small_tags.items())
         sentences.append(f"Too few cases for a verdict (under {MIN_TAG_CASES}): {small}.")
     front = [t.system for t in verdict.tradeoff if t.pareto]
     if front and verdict.rank_metric:

@@ -143,7 +143,7 @@ def test_tags_only_with_enough_cases() -> None:
     assert len(sliced) == 1 and sliced[0].n == 40 and sliced[0].verdict == "A better"
     assert not [c for c in verdict.comparisons if c.tag == "small"]
     assert verdict.small_tags == {"small": 19}
-    assert any("Too few cases" in s and "`small` (19)" in s for s in verdict.summary)
+    assert any("Too few cases" in s and "'small' (19)" in s for s in verdict.summary)
 
 
 def test_warnings_collapse_unscored_overlap() -> None:
