@@ -254,7 +254,12 @@ def _log(
     from harness.tracking import log_bench, tracking_uri
     from harness.verdict import render_text
 
-    texts = {v.suite: (render_text(v, full=True) + "\n", v.model_dump(mode="json")) for v in verdicts}
+    def markdown(text: str) -> str:
+        # MLflow renders verdict.md as Markdown: a hard break keeps each terminal line on its own line
+        lines = text.splitlines()
+        return "".join(line + ("  \n" if line and not line.startswith("|") else "\n") for line in lines)
+
+    texts = {v.suite: (markdown(render_text(v, full=True)), v.model_dump(mode="json")) for v in verdicts}
     # reports_dir: finished run folders a killed bench never logged are logged now (recovered=true)
     run_ids = log_bench(runs, bench_id, verdicts=texts, reports_dir=args.reports_dir)
     print(f"\nMLflow ({tracking_uri()}), bench {bench_id}:")

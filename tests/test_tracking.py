@@ -48,6 +48,11 @@ def check_logged(client: MlflowClient) -> None:
     parent_id = tags["mlflow.parentRunId"]
     parent = client.get_run(parent_id)
     assert parent.data.tags["bench_id"] == tags["bench_id"]
+    # the bench's verdict for the suite is on the parent, its text kept line by line as Markdown
+    verdict = json.loads(Path(client.download_artifacts(parent_id, "verdict.json")).read_text())
+    assert verdict["suite"] == "smoke" and verdict["systems"] == [CHEAP_RAG]
+    first = Path(client.download_artifacts(parent_id, "verdict.md")).read_text().splitlines()[0]
+    assert first.startswith("== Verdict: smoke") and first.endswith("  ")
     # the per-case table and the run folder are artifacts
     artifacts = {item.path for item in client.list_artifacts(child.info.run_id)}
     assert {"cases.json", "run"} <= artifacts
