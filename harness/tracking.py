@@ -26,6 +26,8 @@ from harness.tracking_store import (
 
 DEFAULT_STORE = "mlflow.db"
 BY_TAG = "by_tag.json"
+# how far back a bench looks for unlogged run folders of a (suite, system) that MLflow has never seen
+RECOVER_WINDOW_S = 24 * 3600
 # HARNESS_MLFLOW_TRACES=0 leaves out the per-case traces (about 30 ms of CPU a case on SQLite; see
 # benchmarks/README.md), e.g. for a warm bench whose runs only need their summary in MLflow
 TRACES_SETTING = "HARNESS_MLFLOW_TRACES"
@@ -179,32 +181,46 @@ def unlogged_runs(
     """Finished run folders of this bench's (suite, system) pairs that MLflow has no run for.
 
     A bench killed between two runs leaves finished folders it never logged; the next bench logs them.
-    An unreadable folder is skipped (it is not finished, or another command reports it).
+    Only folders newer than the pair's newest logged run count (or, for a pair never logged, folders
+    from the last RECOVER_WINDOW_S), so turning MLflow on after months of --no-mlflow does not upload
+    that history. An unreadable folder is skipped (it is not finished, or another command reports it).
     """
     pairs = {(report.suite["name"], report.system["name"]) for report, _, _ in runs}
     current = {folder.resolve() for _, _, folder in runs}
     logged: set[str] = set()
+    newest: dict[tuple[str, str], str] = {}
     for experiment in experiments.values():
         token = None
         while True:
             page = client.search_runs(
                 [experiment], filter_string="tags.run_folder != ''", max_results=1000, page_token=token
             )
-            logged.update(run.data.tags.get("run_folder", "") for run in page)
+            for run in page:
+                name, tags = run.data.tags["run_folder"], run.data.tags
+                logged.add(name)
+                pair = (tags.get("suite", ""), tags.get("system", ""))
+                newest[pair] = max(newest.get(pair, ""), name)
             token = page.token
             if not token:
                 break
     found = []
-    for folder in sorted((reports_dir / "runs").glob("*/run.json")):
-        folder = folder.parent
+    since = time.time() - RECOVER_WINDOW_S
+    for run_file in sorted((reports_dir / "runs").glob("*/run.json")):
+        folder = run_file.parent
         if folder.name in logged or folder.resolve() in current:
             continue
         try:
+            # run.json alone says whether the folder is a candidate; records are read only for those
+            report = Report.model_validate_json(run_file.read_text(encoding="utf-8"))
+            pair = (report.suite["name"], report.system["name"])
+            # folder names start with their UTC start time, so name order is time order
+            recent = folder.name > newest[pair] if pair in newest else run_file.stat().st_mtime > since
+            if pair not in pairs or not recent:
+                continue
             report, records = load_report(folder)
         except (InputError, ValueError, OSError):
             continue
-        if (report.suite["name"], report.system["name"]) in pairs:
-            found.append((report, records, folder))
+        found.append((report, records, folder))
     return found
 
 
