@@ -1,4 +1,4 @@
-"""MLflow logging of a bench: the only module that imports mlflow."""
+"""MLflow logging of a bench; with tracking_cases.py (per-case traces), the only modules importing mlflow."""
 
 import contextlib
 import logging
