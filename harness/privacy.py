@@ -28,8 +28,9 @@ def apply_privacy_defaults() -> None:
         os.environ.setdefault(name, value)
     # Each library reads these at import time, so they are set before anything imports it. datasets keeps
     # Arrow copies of the suite's tables (sources.py also passes cache_dir), evaluate copies the ROUGE
-    # module and keeps a lock file per computation, matplotlib writes its font list: without these they land in ~/.cache and outlive `make
-    # clean`. The Hugging Face hub cache (HF_HOME) is left alone: it holds the user's downloaded models.
+    # module and keeps a lock file per computation, matplotlib writes its font list: without these they
+    # land in ~/.cache and outlive `make clean`. The Hugging Face hub cache (HF_HOME) is left alone: it
+    # holds the user's downloaded models.
     root = Path(os.environ.get("HARNESS_CACHE_DIR") or Path(".cache") / "harness").absolute()
     for name, folder in CACHE_FOLDERS.items():
         os.environ.setdefault(name, str(root / folder))
