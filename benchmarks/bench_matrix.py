@@ -5,7 +5,9 @@ so every system trains, every answer and score is computed. Warm: the same comma
 from the cache. Targets on 2 quiet cores: cold < 10 min, warm < 30 s. Other jobs on the machine stretch
 the wall time, so the CPU seconds of the bench process and the load average are printed next to it.
 
-    .venv/bin/python benchmarks/bench_matrix.py [--no-mlflow]
+    .venv/bin/python benchmarks/bench_matrix.py [--no-mlflow] [--reports-dir DIR]
+
+Extra arguments go to `harness bench`; --reports-dir keeps the reports (default: a temporary folder).
 """
 
 import os
@@ -33,7 +35,9 @@ def main() -> None:
             "HARNESS_MODELS_DIR": f"{tmp}/models",
             "MLFLOW_TRACKING_URI": f"sqlite:///{tmp}/mlflow.db",
         }
-        command = [sys.executable, "-m", "harness", "bench", "--reports-dir", f"{tmp}/reports", *sys.argv[1:]]
+        extra = sys.argv[1:]
+        reports = [] if "--reports-dir" in extra else ["--reports-dir", f"{tmp}/reports"]
+        command = [sys.executable, "-m", "harness", "bench", *reports, *extra]
         print(f"harness bench (offline profile), {os.cpu_count()} cores")
         print("| run | wall s | CPU s | load at start / end | target (wall) |")
         print("| --- | --- | --- | --- | --- |")

@@ -98,10 +98,8 @@ def main() -> None:
     print(f"train split: {len(suite.train)} pairs {origin}; torch threads {training.THREADS}")
     print(f"{os.cpu_count()} cores visible, load average {os.getloadavg()[0]:.1f} at start\n")
     print(row("system", "recipe", "examples", "wall s", "cpu s"))
-    from harness.systems.tuned import general_reader_folder
-
     start, cpu = time.perf_counter(), time.process_time()
-    folder = general_reader_folder()
+    folder = training.general_reader().folder
     info = json.loads((folder / training.LOG_FILE).read_text(encoding="utf-8"))["info"]
     print(row("general reader", "reader", info["examples"], info["seconds"], info["cpu_seconds"]))
     print(row("general reader", "load", "now", time.perf_counter() - start, time.process_time() - cpu))

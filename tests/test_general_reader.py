@@ -2,6 +2,7 @@
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -9,7 +10,7 @@ from harness.cache import Cache
 from harness.suite import load_suite
 from harness.system import build_system, load_system_spec
 from harness.systems import general_qa, training
-from harness.systems.tuned import CALIBRATION_FILE, NO_ANSWER, calibrate, general_reader_folder
+from harness.systems.tuned import MAX_ANSWER_TOKENS, NO_ANSWER, calibrate
 from tests.conftest import RAG, ROOT, SMOKE
 
 
@@ -50,20 +51,19 @@ def test_calibration_picks_the_threshold_with_the_best_f1_by_hand() -> None:
 
 
 @pytest.fixture(scope="module")
-def general() -> str:
-    return str(general_reader_folder())
+def general() -> Path:
+    return training.general_reader().folder
 
 
-def test_the_general_reader_trains_once_per_machine_and_is_calibrated(general: str) -> None:
+def test_the_general_reader_trains_once_per_machine(general: Path) -> None:
     runs = training.runs
-    assert str(general_reader_folder()) == general and training.runs == runs
-    info = json.loads((training.Path(general) / training.LOG_FILE).read_text())["info"]
+    assert training.general_reader().folder == general and training.runs == runs
+    info = json.loads((general / training.LOG_FILE).read_text())["info"]
     assert info["examples"] >= 1000 and info["negatives"] > 0
-    calibration = json.loads((training.Path(general) / CALIBRATION_FILE).read_text())
-    assert calibration["questions"] > 100 and abs(calibration["threshold"]) < 1e6
+    assert (general / "reader" / "config.json").exists()
 
 
-def test_rag_answers_short_spans_and_never_reads_the_train_split(general: str) -> None:
+def test_rag_answers_short_spans_and_never_reads_the_train_split(general: Path) -> None:
     suite = load_suite(SMOKE)
     spec = load_system_spec(RAG)
     assert spec.finetune is None and spec.generator.model == "minilm"
@@ -74,10 +74,11 @@ def test_rag_answers_short_spans_and_never_reads_the_train_split(general: str) -
     with_train.prepare(suite)
     assert [a.text for a in with_train.answer(list(suite.test))] == [a.text for a in answers]
     spans = [a for a in answers if a.text != NO_ANSWER]
-    assert len(spans) >= len(answers) // 2, "the general reader abstained on most smoke questions"
+    assert len(spans) == len(answers), "with passages retrieved, the off-the-shelf reader always answers"
     for answer in spans:
         assert answer.contexts and any(answer.text in p.text for p in answer.contexts), answer.text
-        assert len(answer.text.split()) <= 12, f"not an answer-sized span: {answer.text!r}"
+        assert len(answer.text.split()) <= MAX_ANSWER_TOKENS, f"not an answer-sized span: {answer.text!r}"
+        assert not re.search(r"[.!?]\s+[A-Z]", answer.text), f"a span across sentences: {answer.text!r}"
     assert len({a.text for a in spans}) > len(spans) // 2, "one answer text for most questions"
 
 

@@ -96,7 +96,11 @@ def test_best_span_scores_against_the_no_answer_position() -> None:
     starts = np.array([1.0, 0.0, 3.0, 0.0, 9.0])
     ends = np.array([1.0, 0.0, 0.0, 4.0, 9.0])
     context = np.array([False, True, True, True, False])  # [CLS], three passage tokens, [SEP]
-    assert best_span(starts, ends, context) == (5.0, 2, 3)
+    assert best_span(starts, ends, context) == (5.0, 2, 3)  # 3 + 4 - (1 + 1)
+    # Token 2 ends a sentence: spans may end on it but not run past it. Best left: 1..2 (0 + 0 - 2)
+    # or 2..2 (3 + 0 - 2 = 1) or 3..3 (0 + 4 - 2 = 2): the last, one token after the stop.
+    stops = np.array([False, False, True, False, False])
+    assert best_span(starts, ends, context, stops) == (2.0, 3, 3)
 
 
 def test_reader_trains_and_answers_with_spans_of_retrieved_passages(smoke: Suite) -> None:

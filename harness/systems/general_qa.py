@@ -1069,12 +1069,15 @@ def reader_examples(
     return rows
 
 
-def write_suite(folder: Path, seed: int, corpus: int, train: int, test: int, most: int = 2) -> Path:
+def write_suite(
+    folder: Path, seed: int, corpus: int, train: int, test: int, most: int = 2, max_chars: int = 900
+) -> Path:
     """A suite folder of generated passages (corpus), and train and test questions about them.
 
-    Questions a passage cannot answer get the abstention reference, as in the shipped suites.
+    Passages longer than `max_chars` (900: about 256 MiniLM tokens) are left out. Questions a passage
+    cannot answer get the abstention reference, as in the shipped suites.
     """
-    made = passages(seed, corpus, most)
+    made = [p for p in passages(seed, corpus * 3, most) if len(p.text) <= max_chars][:corpus]
     rng = random.Random(seed)
     pool = [(passage, qa) for passage in made for qa in passage.questions]
     rng.shuffle(pool)
