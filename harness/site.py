@@ -142,6 +142,8 @@ def delta(entry: Entry, metric: str) -> str:
         return "other judge: not compared"
     change = now.mean - then.mean
     text = f"{change * 1000:+.1f} ms" if metric == "latency_s" else f"{change:+.3f}"
+    if now.higher_is_better is None:  # no better direction (answer_tokens): a change, not a gain or loss
+        return f"Δ {text}"
     better = change > 0 if now.higher_is_better else change < 0
     mark = "=" if abs(change) < 1e-12 else ("▲" if better else "▼")
     return f"Δ {text} {mark}"

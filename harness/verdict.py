@@ -19,6 +19,16 @@ MIN_TAG_CASES = 20  # a slice smaller than this is listed with its size, never g
 COLLAPSE_SHARE = 0.5  # one answer text for more than half the cases: the system has collapsed
 UNSCORED_SHARE = 0.2  # a metric unscored for more than a fifth of a system's cases is flagged
 OVERLAP_VERSION = 1  # bump when suite_overlap counts differently: cached overlaps are keyed by it
+# Unscored reasons that mean "does not apply to this case or system", not "could not be scored".
+BY_DESIGN = (
+    "closed-book",
+    "no gold",
+    "no reference answer",
+    "case has no reference",
+    "reference is the abstention",
+    "answerable case",
+    "the suite declares no",
+)
 KIND_ORDER = ("base", "rag", "finetuned", "hybrid")
 METHOD = (
     f"paired sign-flip permutation test ({PERMUTATIONS:,} resamples; exact when 2^n is fewer), p adjusted "
@@ -387,16 +397,14 @@ def warnings(runs: Sequence[tuple[Report, Sequence[Record]]], overlap: Overlap |
             found.append(f"failed answers: {name} failed on {report.n_errors} of {report.n_cases} cases")
         for metric, summary in report.summary.items():
             total = summary.n_scored + summary.n_unscored
-            if not total or summary.n_unscored <= UNSCORED_SHARE * total:
+            # Cases a metric does not apply to by design (retrieval for a closed-book system, abstain_false
+            # on an unanswerable case) are expected; what is flagged is a metric failing to score.
+            failing = {why: n for why, n in summary.unscored_reasons.items() if not why.startswith(BY_DESIGN)}
+            if not total or sum(failing.values()) <= UNSCORED_SHARE * total:
                 continue
-            reasons = "; ".join(f"{why} ({n})" for why, n in summary.unscored_reasons.items())
-            if summary.n_scored == 0 and all(
-                "closed-book" in why or "no gold" in why or "abstention" in why
-                for why in summary.unscored_reasons
-            ):
-                continue  # does not apply to this system at all: listed under not_compared, not a warning
+            reasons = "; ".join(f"{why} ({n})" for why, n in failing.items())
             found.append(
-                f"unscored: {metric} for {name}: {summary.n_unscored} of {total} cases ({reasons}); "
+                f"unscored: {metric} for {name}: {sum(failing.values())} of {total} cases ({reasons}); "
                 "its comparisons use only the cases both systems scored"
             )
     hashes = {r.suite["hash"] for r, _ in runs}
