@@ -3,16 +3,16 @@
 import contextlib
 import logging
 import os
-import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError
-from harness.report import Record, Report, load_report
+from harness.report import Record, Report
 from harness.system import flatten
 from harness.tracking_cases import log_cases
+from harness.tracking_rows import case_row, metric_name, summary_metrics, tag_rows, usage_metrics
 from harness.tracking_store import (
     OWNER_TAG,
     close_stale_runs,
@@ -22,18 +22,16 @@ from harness.tracking_store import (
     shown,
     sqlite_path,
     store_lock,
+    unlogged_runs,
 )
 
 DEFAULT_STORE = "mlflow.db"
 BY_TAG = "by_tag.json"
-# how far back a bench looks for unlogged run folders of a (suite, system) that MLflow has never seen
-RECOVER_WINDOW_S = 24 * 3600
 # HARNESS_MLFLOW_TRACES=0 leaves out the per-case traces (about 30 ms of CPU a case on SQLite; see
 # benchmarks/README.md), e.g. for a warm bench whose runs only need their summary in MLflow
 TRACES_SETTING = "HARNESS_MLFLOW_TRACES"
 # MLflow's log_batch takes at most 1000 metrics per request
 BATCH = 1000
-_INVALID = re.compile(r"[^A-Za-z0-9_\-. /]")
 
 
 def tracking_uri(root: Path | None = None) -> str:
@@ -41,11 +39,6 @@ def tracking_uri(root: Path | None = None) -> str:
     return (
         os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{(root or Path.cwd()).resolve() / DEFAULT_STORE}"
     )
-
-
-def metric_name(name: str) -> str:
-    """MLflow accepts letters, digits, _ - . space and /; anything else (e.g. parentheses) becomes _."""
-    return _INVALID.sub("_", name)
 
 
 def _quiet() -> None:
@@ -172,58 +165,6 @@ def _parent_tags(group: Sequence[tuple[Report, Sequence[Record], Path]], bench_i
     return tags
 
 
-def unlogged_runs(
-    client,  # type: ignore[no-untyped-def]
-    experiments: Mapping[str, str],
-    runs: Sequence[tuple[Report, Sequence[Record], Path]],
-    reports_dir: Path,
-) -> list[tuple[Report, list[Record], Path]]:
-    """Finished run folders of this bench's (suite, system) pairs that MLflow has no run for.
-
-    A bench killed between two runs leaves finished folders it never logged; the next bench logs them.
-    Only folders newer than the pair's newest logged run count (or, for a pair never logged, folders
-    from the last RECOVER_WINDOW_S), so turning MLflow on after months of --no-mlflow does not upload
-    that history. An unreadable folder is skipped (it is not finished, or another command reports it).
-    """
-    pairs = {(report.suite["name"], report.system["name"]) for report, _, _ in runs}
-    current = {folder.resolve() for _, _, folder in runs}
-    logged: set[str] = set()
-    newest: dict[tuple[str, str], str] = {}
-    for experiment in experiments.values():
-        token = None
-        while True:
-            page = client.search_runs(
-                [experiment], filter_string="tags.run_folder != ''", max_results=1000, page_token=token
-            )
-            for run in page:
-                name, tags = run.data.tags["run_folder"], run.data.tags
-                logged.add(name)
-                pair = (tags.get("suite", ""), tags.get("system", ""))
-                newest[pair] = max(newest.get(pair, ""), name)
-            token = page.token
-            if not token:
-                break
-    found = []
-    since = time.time() - RECOVER_WINDOW_S
-    for run_file in sorted((reports_dir / "runs").glob("*/run.json")):
-        folder = run_file.parent
-        if folder.name in logged or folder.resolve() in current:
-            continue
-        try:
-            # run.json alone says whether the folder is a candidate; records are read only for those
-            report = Report.model_validate_json(run_file.read_text(encoding="utf-8"))
-            pair = (report.suite["name"], report.system["name"])
-            # folder names start with their UTC start time, so name order is time order
-            recent = folder.name > newest[pair] if pair in newest else run_file.stat().st_mtime > since
-            if pair not in pairs or not recent:
-                continue
-            report, records = load_report(folder)
-        except (InputError, ValueError, OSError):
-            continue
-        found.append((report, records, folder))
-    return found
-
-
 def _log_run(
     mlflow,  # type: ignore[no-untyped-def]
     pd,  # type: ignore[no-untyped-def]
@@ -265,7 +206,9 @@ def _log_run(
             points = [_metric(metric_name(curve), value, step) for step, value in enumerate(values)]
             for start in range(0, len(points), BATCH):
                 client.log_batch(run.info.run_id, metrics=points[start : start + BATCH])
-        mlflow.log_table(data=pd.DataFrame([_row(record) for record in records]), artifact_file="cases.json")
+        mlflow.log_table(
+            data=pd.DataFrame([case_row(record) for record in records]), artifact_file="cases.json"
+        )
         if report.by_tag:
             mlflow.log_table(data=pd.DataFrame(tag_rows(report)), artifact_file=BY_TAG)
         mlflow.log_artifacts(str(folder), artifact_path="run")
@@ -280,76 +223,6 @@ def _metric(key: str, value: float, step: int):  # type: ignore[no-untyped-def]
     from mlflow.entities import Metric
 
     return Metric(key=key, value=float(value), timestamp=int(time.time() * 1000), step=step)
-
-
-def summary_metrics(report: Report) -> dict[str, float]:
-    """What a person compares across systems: each metric's mean, interval and counts, and usage.
-
-    Per-tag numbers are not metrics (they were over a hundred per run); they are the by_tag.json table.
-    """
-    metrics: dict[str, float] = {"n_cases": report.n_cases, "n_errors": report.n_errors}
-    for name, summary in report.summary.items():
-        key = metric_name(name)
-        metrics[f"{key}_n_scored"] = summary.n_scored
-        metrics[f"{key}_n_unscored"] = summary.n_unscored
-        if summary.mean is not None:
-            metrics[key] = summary.mean
-            metrics[f"{key}_ci_low"] = summary.ci_low if summary.ci_low is not None else summary.mean
-            metrics[f"{key}_ci_high"] = summary.ci_high if summary.ci_high is not None else summary.mean
-    metrics.update(usage_metrics(report))
-    return metrics
-
-
-def tag_rows(report: Report) -> list[dict[str, object]]:
-    """by_tag.json: one row per (case tag, metric) with its mean and how many cases were scored."""
-    rows: list[dict[str, object]] = []
-    for tag, by_metric in report.by_tag.items():
-        for name, sliced in by_metric.items():
-            rows.append(
-                {
-                    "tag": tag,
-                    "metric": name,
-                    "mean": sliced.get("mean"),
-                    "n_cases": sliced.get("n_cases"),
-                    "n_scored": sliced.get("n_scored"),
-                }
-            )
-    return rows
-
-
-def usage_metrics(report: Report) -> dict[str, float]:
-    """Tokens and dollars as MLflow metrics: the answers', each judged metric's, and what this run sent."""
-    usage = report.usage
-    found: dict[str, float] = {}
-    fields = ("input_tokens", "output_tokens", "cost_usd")
-    system = usage.get("system") or {}
-    if system.get("calls"):
-        found.update({f"usage_answers_{name}": float(system.get(name, 0)) for name in fields})
-    for metric, used in (usage.get("metrics") or {}).items():
-        found.update({f"usage_{metric_name(metric)}_{name}": float(used.get(name, 0)) for name in fields})
-    sent = usage.get("sent_total") or {}
-    if sent:
-        for name in ("requests", "rate_limited", "failed", "cached", "cost_usd"):
-            found[f"sent_{name}"] = float(sent.get(name, 0))
-    return found
-
-
-def _row(record: Record) -> dict[str, object]:
-    row: dict[str, object] = {
-        "case_id": record.case_id,
-        "question": record.question,
-        "reference": record.reference,
-        "answer": record.answer,
-        "contexts": "\n---\n".join(c["text"] for c in record.contexts)
-        if record.contexts is not None
-        else "(closed-book)",
-        "tags": ", ".join(record.tags),
-        "error": record.error or "",
-    }
-    for name, score in record.scores.items():
-        row[name] = score.value
-        row[f"{name}_reason"] = score.reason
-    return row
 
 
 def read_runs(experiment: str, uri: str | None = None) -> list:  # type: ignore[type-arg]
@@ -431,4 +304,5 @@ __all__ = [
     "tag_run",
     "tracking_uri",
     "unlogged_runs",
+    "usage_metrics",
 ]

@@ -1,16 +1,17 @@
-"""Opening an MLflow store safely: fail fast when it does not answer, serialise creation, close stale runs."""
+"""An MLflow store, safely: fail fast if it does not answer, serialise its creation, mend killed benches."""
 
 import contextlib
 import fcntl
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from harness.errors import InputError
+from harness.report import Record, Report, load_report
 
 SETTING = "MLFLOW_TRACKING_URI"
 PREFLIGHT_TIMEOUT_S = 3.0
@@ -26,6 +27,8 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 # A RUNNING run whose process cannot be checked (another machine) is stale after this long.
 STALE_AFTER_S = 6 * 3600
 OWNER_TAG = "harness.process"
+# how far back a bench looks for unlogged run folders of a (suite, system) that MLflow has never seen
+RECOVER_WINDOW_S = 24 * 3600
 _checked: set[str] = set()
 
 
@@ -165,4 +168,65 @@ def close_stale_runs(client: Any, experiment_ids: list[str]) -> list[str]:
     return closed
 
 
-__all__ = ["close_stale_runs", "configure_http", "is_stale", "owner", "preflight", "shown", "store_lock"]
+def unlogged_runs(
+    client,  # type: ignore[no-untyped-def]
+    experiments: Mapping[str, str],
+    runs: Sequence[tuple[Report, Sequence[Record], Path]],
+    reports_dir: Path,
+) -> list[tuple[Report, list[Record], Path]]:
+    """Finished run folders of this bench's (suite, system) pairs that MLflow has no run for.
+
+    A bench killed between two runs leaves finished folders it never logged; the next bench logs them.
+    Only folders newer than the pair's newest logged run count (or, for a pair never logged, folders
+    from the last RECOVER_WINDOW_S), so turning MLflow on after months of --no-mlflow does not upload
+    that history. An unreadable folder is skipped (it is not finished, or another command reports it).
+    """
+    pairs = {(report.suite["name"], report.system["name"]) for report, _, _ in runs}
+    current = {folder.resolve() for _, _, folder in runs}
+    logged: set[str] = set()
+    newest: dict[tuple[str, str], str] = {}
+    for experiment in experiments.values():
+        token = None
+        while True:
+            page = client.search_runs(
+                [experiment], filter_string="tags.run_folder != ''", max_results=1000, page_token=token
+            )
+            for run in page:
+                name, tags = run.data.tags["run_folder"], run.data.tags
+                logged.add(name)
+                pair = (tags.get("suite", ""), tags.get("system", ""))
+                newest[pair] = max(newest.get(pair, ""), name)
+            token = page.token
+            if not token:
+                break
+    found = []
+    since = time.time() - RECOVER_WINDOW_S
+    for run_file in sorted((reports_dir / "runs").glob("*/run.json")):
+        folder = run_file.parent
+        if folder.name in logged or folder.resolve() in current:
+            continue
+        try:
+            # run.json alone says whether the folder is a candidate; records are read only for those
+            report = Report.model_validate_json(run_file.read_text(encoding="utf-8"))
+            pair = (report.suite["name"], report.system["name"])
+            # folder names start with their UTC start time, so name order is time order
+            recent = folder.name > newest[pair] if pair in newest else run_file.stat().st_mtime > since
+            if pair not in pairs or not recent:
+                continue
+            report, records = load_report(folder)
+        except (InputError, ValueError, OSError):
+            continue
+        found.append((report, records, folder))
+    return found
+
+
+__all__ = [
+    "close_stale_runs",
+    "configure_http",
+    "is_stale",
+    "owner",
+    "preflight",
+    "shown",
+    "store_lock",
+    "unlogged_runs",
+]
