@@ -213,6 +213,10 @@ def _execute(args: argparse.Namespace, suite_dirs: list[Path], system_files: lis
     for spec, path in zip(specs, system_files, strict=True):
         if spec.generator.model.startswith("gemini:") and api_key() is None:
             raise InputError(str(path), f"{spec.generator.model} needs GOOGLE_API_KEY (or GEMINI_API_KEY)")
+    if not args.no_mlflow:  # a store that does not answer fails now, not after the whole bench
+        from harness.tracking import check_store
+
+        check_store()
     bench_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     runs = []
     for suite in suites:
