@@ -205,7 +205,6 @@ def _execute(args: argparse.Namespace, suite_dirs: list[Path], system_files: lis
     # Validate everything before running anything: a typo in the last file should not cost a bench.
     suites = [load_suite(path) for path in suite_dirs]
     specs = [load_system_spec(path) for path in system_files]
-    check_before_running(suites, specs, args.reports_dir)
     cache = Cache(enabled=not args.no_cache)
     judging = {suite.name: use_judge(args, suite, specs, named) for suite in suites}
     if args.dry_run:
@@ -213,6 +212,7 @@ def _execute(args: argparse.Namespace, suite_dirs: list[Path], system_files: lis
     for spec, path in zip(specs, system_files, strict=True):
         if spec.generator.model.startswith("gemini:") and api_key() is None:
             raise InputError(str(path), f"{spec.generator.model} needs GOOGLE_API_KEY (or GEMINI_API_KEY)")
+    check_before_running(suites, specs, args.reports_dir)  # after the key checks: it creates the folder
     if not args.no_mlflow:  # a store that does not answer fails now, not after the whole bench
         from harness.tracking import check_store
 

@@ -412,7 +412,7 @@ def test_a_rejected_key_is_reported_without_the_key(
 ) -> None:
     monkeypatch.setenv("GOOGLE_API_KEY", WRONG_KEY)
     suite = make_suite(tmp_path, metrics=("token_f1", "faithfulness"), cases=3)
-    assert run(tmp_path, suite) == 0
+    assert run(tmp_path, suite) == 1  # every answer failed: recorded, but not a success
 
     report, records = latest(tmp_path)
     assert report.n_errors == 3
