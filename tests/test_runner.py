@@ -147,7 +147,7 @@ def test_run_folder_holds_provenance_records_and_summary(tmp_path: Path) -> None
     saved = json.loads((folder / "run.json").read_text())
     assert saved["suite"] == {"name": "smoke", "version": 2, "hash": suite.hash, "path": str(SMOKE), "k": 5}
     assert saved["system"]["hash"] == spec.hash and saved["system"]["spec"]["retriever"]["top_k"] == 5
-    assert saved["system"]["label"].endswith("(extractive reader, no-LLM baseline)")
+    assert saved["system"]["label"] == spec.label
     assert saved["judges"] == ["offline:sentence-transformers/all-MiniLM-L6-v2"]
     assert len(saved["git"]["commit"]) in (40, 7) or saved["git"]["commit"] == "unknown"
     assert isinstance(saved["git"]["dirty"], bool)
@@ -177,7 +177,7 @@ def test_bench_command_prints_the_comparison_table_and_mlflow_ids(
     out = capsys.readouterr().out
     assert code == 0
     assert "== smoke v2 (20 cases)" in out
-    assert "rag-minilm (extractive reader, no-LLM baseline)" in out
+    assert "rag-minilm" in out and "== Verdict: smoke v2" in out
     assert "hit_at_k" in out and "rouge_l" in out
     assert "smoke/rag-minilm: " in out  # the MLflow run id
     assert os.path.exists(tmp_path / "mlflow.db")
