@@ -13,6 +13,9 @@ RAG = ROOT / "systems" / "rag-minilm.yaml"
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path / "cache"))
+    # Suite-independent weights (the general reader) train once and are shared by every test: in the
+    # project's own cache folder, as `make bench` keeps them, never in the user's home.
+    monkeypatch.setenv("HARNESS_MODELS_DIR", str(ROOT / ".cache" / "harness" / "models"))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     return tmp_path
 

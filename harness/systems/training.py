@@ -111,9 +111,15 @@ def _cached(
 
 
 def models_dir() -> Path:
-    """Where weights that depend on no suite are kept: once per machine, shared by every cache and test."""
+    """Where weights that depend on no suite are kept: HARNESS_MODELS_DIR, else `models/` in the harness's
+    cache folder (HARNESS_CACHE_DIR or .cache/harness), never outside it. The tests point every test's
+    own cache at one shared models folder, so the general reader trains once per test session."""
     configured = os.environ.get("HARNESS_MODELS_DIR")
-    return Path(configured) if configured else Path.home() / ".cache" / "harness" / "models"
+    if configured:
+        return Path(configured)
+    from harness.cache import DEFAULT_DIR
+
+    return Path(os.environ.get("HARNESS_CACHE_DIR") or DEFAULT_DIR) / "models"
 
 
 def general_reader() -> Trained:
