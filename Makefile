@@ -21,10 +21,15 @@ bench: $(STAMP)
 
 # tests/test_postgres.py runs a PostgreSQL-backed mlflow server: Debian's postgresql, installed here
 # when missing and we are root (the tests themselves never install anything; without it they skip).
+# The system packages the tests use (PostgreSQL for the team MLflow server, Chromium for the report) are
+# installed here where missing and we are root; the tests themselves never install, they skip.
 test: $(STAMP)
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing PostgreSQL for tests/test_postgres.py"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing for the tests:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 	$(BIN)/python -m pytest
 

@@ -2,7 +2,6 @@
 
 import html
 import json
-import os
 import shutil
 import subprocess
 import urllib.request
@@ -47,18 +46,9 @@ def benched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    """Debian's chromium, installed with apt-get when missing and we are root; else the test is skipped."""
+    """Debian's chromium (`make test` installs it where missing); without it the test is skipped."""
     if not CHROMIUM.exists():
-        if os.geteuid() != 0 or shutil.which("apt-get") is None:
-            pytest.skip("chromium is missing and cannot be installed here (needs root and apt-get)")
-        done = subprocess.run(
-            ["sh", "-c", "apt-get update && apt-get install -y chromium"],
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        if done.returncode != 0 or not CHROMIUM.exists():
-            pytest.skip(f"could not install chromium: {done.stderr.strip()[-300:]}")
+        pytest.skip("chromium is missing: `make test` installs it (apt-get install chromium)")
     return str(CHROMIUM)
 
 
