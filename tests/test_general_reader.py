@@ -45,6 +45,13 @@ def test_calibration_picks_the_threshold_with_the_best_f1_by_hand() -> None:
     assert calibrate(scored, references) == -1.0
     assert calibrate(scored, ["red", "blue", "green", "pink"]) == -1e6  # nothing to abstain on: answer all
     assert calibrate([], []) == 0.0
+    # Wrong spans everywhere, the one abstention reference at the top margin: F1 alone abstains on all
+    # four (threshold 3.0: 0 + 0 + 0 + 1 beats answering all: 0), a collapse. Capped at half of the three
+    # answerable questions (1.5), raising past 0.5 and 1.0 silences two: blocked, so it answers all.
+    wrong = [(3.0, "x"), (2.0, "y"), (1.0, "z"), (0.5, "w")]
+    capped = [NO_ANSWER, "red", "green", "pink"]
+    assert calibrate(wrong, capped) == -1e6
+    assert calibrate(wrong, capped, most_abstained=1.0) == 3.0
 
 
 def test_the_general_reader_trains_once_and_is_reused() -> None:

@@ -147,12 +147,17 @@ class SpanReader:
         return best
 
 
-def calibrate(scored: Sequence[tuple[float, str]], references: Sequence[str]) -> float:
+def calibrate(
+    scored: Sequence[tuple[float, str]], references: Sequence[str], most_abstained: float = 0.5
+) -> float:
     """The no-answer threshold with the best mean token F1 on held-out questions (ties: answer more).
 
     A question is answered when its best margin is above the threshold; abstaining scores 1 against an
-    abstention reference and 0 against any other. With no held-out question the threshold is 0: the
-    reader's own comparison with [CLS].
+    abstention reference and 0 against any other. A weak reader's wrong spans also score about 0, so F1
+    alone can prefer abstaining on most questions; the threshold may therefore abstain on at most
+    `most_abstained` of the held-out answerable questions (a reader that abstains on most questions it
+    should answer has collapsed). With no held-out question the threshold is 0: the reader's own
+    comparison with [CLS].
     """
     from harness.metrics.lexical import token_f1
 
@@ -160,11 +165,15 @@ def calibrate(scored: Sequence[tuple[float, str]], references: Sequence[str]) ->
         return 0.0
     answered = [token_f1(text, reference) for (_, text), reference in zip(scored, references, strict=True)]
     abstained = [float(reference == NO_ANSWER) for reference in references]
+    allowed = most_abstained * sum(reference != NO_ANSWER for reference in references)
     order = sorted(range(len(scored)), key=lambda i: scored[i][0])
     # Threshold below every margin: answer all; then raise it past one question at a time.
-    total = sum(answered)
+    total, silenced = sum(answered), 0
     best_total, best_threshold = total, float("-inf")
     for index in order:
+        silenced += references[index] != NO_ANSWER
+        if silenced > allowed:
+            break
         total += abstained[index] - answered[index]
         if total > best_total + 1e-9:
             best_total, best_threshold = total, scored[index][0]
