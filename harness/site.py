@@ -13,7 +13,7 @@ from harness.baseline import baseline_file, load_baseline
 from harness.charts import chart_name, clear_charts, kind_rank, metric_chart, tradeoff_chart
 from harness.errors import InputError
 from harness.report import Record, Report, format_summary, format_value
-from harness.verdict import SuiteVerdict, outcome_text, render_text, to_json
+from harness.verdict import SuiteVerdict, format_diff, outcome_text, rank_metric, render_text, to_json
 
 WORST_CASES = 5
 MAX_TEXT = 500
@@ -147,13 +147,6 @@ def delta(entry: Entry, metric: str) -> str:
     better = change > 0 if now.higher_is_better else change < 0
     mark = "=" if abs(change) < 1e-12 else ("▲" if better else "▼")
     return f"Δ {text} {mark}"
-
-
-def rank_metric(report: Report) -> str | None:
-    """The metric worst cases are ranked by: token F1 where the suite has it, else its first metric."""
-    if "token_f1" in report.summary:
-        return "token_f1"
-    return next(iter(report.summary), None)
 
 
 def worst_cases(entry: Entry) -> tuple[str | None, list[Record]]:
@@ -299,15 +292,12 @@ def _html_verdict(section: Section) -> str:
             "<th>verdict</th></tr>"
         )
         for c in overall:
-            diff = f"{c.diff:+.3f} [{c.ci_low:+.3f}, {c.ci_high:+.3f}]"
-            if c.metric == "latency_s":
-                diff = f"{c.diff * 1000:+.1f} ms [{c.ci_low * 1000:+.1f}, {c.ci_high * 1000:+.1f}]"
             cells = [
                 c.metric,
                 c.system_a,
                 c.system_b,
                 str(c.n),
-                diff,
+                format_diff(c),
                 f"{c.p_adjusted:.3g}",
                 format_value(c.detectable, c.metric),
                 outcome_text(c),

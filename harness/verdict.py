@@ -9,9 +9,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from harness.cache import Cache
+from harness.charts import kind_rank
 from harness.errors import InputError
 from harness.overlap import NEAR_DUPLICATE_COSINE, Overlap, suite_overlap
-from harness.report import Record, Report
+from harness.report import Record, Report, format_value
 from harness.stats import ALPHA, PERMUTATIONS, bootstrap_ci, detectable_difference, holm, permutation_p
 from harness.text import normalise
 
@@ -29,7 +30,6 @@ BY_DESIGN = (
     "answerable case",
     "the suite declares no",
 )
-KIND_ORDER = ("base", "rag", "finetuned", "hybrid")
 METHOD = (
     f"paired sign-flip permutation test ({PERMUTATIONS:,} resamples; exact when 2^n is fewer), p adjusted "
     f"by Holm over the suite's comparisons (each tag slice its own family); {int(100 * (1 - ALPHA))}% paired "
@@ -125,11 +125,6 @@ class SuiteVerdict(BaseModel):
     overlap: dict[str, int] | None
     warnings: list[str]
     summary: list[str]
-
-
-def _kind_key(report: Report) -> tuple[int, str]:
-    kind = report.system["kind"]
-    return (KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER), report.system["name"])
 
 
 def check_comparable(runs: Sequence[tuple[Report, Sequence[Record]]]) -> None:
@@ -233,7 +228,7 @@ def compare_runs(
     if not runs:
         raise InputError("compare", "no runs to compare")
     check_comparable(runs)
-    runs = sorted(runs, key=lambda pair: _kind_key(pair[0]))
+    runs = sorted(runs, key=lambda pair: kind_rank(pair[0]))
     reports = [report for report, _ in runs]
     first = reports[0]
     systems = [r.system["name"] for r in reports]
@@ -416,13 +411,7 @@ def warnings(runs: Sequence[tuple[Report, Sequence[Record]]], overlap: Overlap |
     return found
 
 
-def _fmt(value: float | None, metric: str) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value * 1000:.1f} ms" if metric == "latency_s" else f"{value:.3f}"
-
-
-def _fmt_diff(c: Comparison) -> str:
+def format_diff(c: Comparison) -> str:
     if c.metric == "latency_s":
         return f"{c.diff * 1000:+.1f} ms [{c.ci_low * 1000:+.1f}, {c.ci_high * 1000:+.1f}]"
     return f"{c.diff:+.3f} [{c.ci_low:+.3f}, {c.ci_high:+.3f}]"
@@ -457,12 +446,12 @@ def summary_sentences(verdict: SuiteVerdict) -> list[str]:
             metric = verdict.rank_metric if verdict.rank_metric in members else members[0]
             closest = [c for c in overall if c.metric == metric]
             widest = max((c.detectable for c in closest), default=float("nan"))
-            means = ", ".join(f"{s.system} {_fmt(s.mean, metric)}" for s in verdict.ranking[metric])
+            means = ", ".join(f"{s.system} {format_value(s.mean, metric)}" for s in verdict.ranking[metric])
             n_paired = min((c.n for c in closest), default=0)
             if n_paired < 2:
                 power = f"only {n_paired} paired case(s): too few to test"
             else:
-                below = _fmt(widest, metric)
+                below = format_value(widest, metric)
                 power = f"with {n_paired} paired cases a difference below about {below} goes undetected"
             sentences.append(
                 f"{head}: the suite cannot tell the systems apart on {len(members)} metric(s) "
@@ -494,8 +483,9 @@ def summary_sentences(verdict: SuiteVerdict) -> list[str]:
                 else ""
             )
             parts.append(
-                f"{winner} on {metric}{others}: {_fmt(mine, metric)} vs {_fmt(theirs, metric)} for the "
-                f"runner-up {rival}, difference {_fmt_diff(diff)}, p_adj {_p(nearest.p_adjusted)}, "
+                f"{winner} on {metric}{others}: {format_value(mine, metric)} vs "
+                f"{format_value(theirs, metric)} for the "
+                f"runner-up {rival}, difference {format_diff(diff)}, p_adj {_p(nearest.p_adjusted)}, "
                 f"{nearest.n} cases"
             )
         undecided = [m for m, w in winners.items() if w is None]
@@ -506,7 +496,9 @@ def summary_sentences(verdict: SuiteVerdict) -> list[str]:
             if verdict.rank_metric not in ranked:
                 continue
             order = ranked[verdict.rank_metric]
-            text = ", ".join(f"{s.rank}. {s.system} {_fmt(s.mean, verdict.rank_metric)}" for s in order)
+            text = ", ".join(
+                f"{s.rank}. {s.system} {format_value(s.mean, verdict.rank_metric)}" for s in order
+            )
             sentences.append(f"On cases tagged {tag!r} ({verdict.rank_metric}): {text}.")
     if verdict.small_tags:
         small = ", ".join(f"{t!r} ({n})" for t, n in verdict.small_tags.items())
@@ -537,7 +529,7 @@ def render_text(verdict: SuiteVerdict, full: bool = False) -> str:
         "Ranking (1 + the number of systems significantly better; ties share a rank):",
     ]
     for metric, standings in verdict.ranking.items():
-        text = "  ".join(f"{s.rank}. {s.system} {_fmt(s.mean, metric)}" for s in standings)
+        text = "  ".join(f"{s.rank}. {s.system} {format_value(s.mean, metric)}" for s in standings)
         lines.append(f"  {metric}: {text}")
     if verdict.not_compared:
         lines.append("Not compared: " + "; ".join(f"{m} ({why})" for m, why in verdict.not_compared.items()))
@@ -557,12 +549,12 @@ def render_text(verdict: SuiteVerdict, full: bool = False) -> str:
                 c.system_a,
                 c.system_b,
                 str(c.n),
-                _fmt(c.mean_a, c.metric),
-                _fmt(c.mean_b, c.metric),
-                _fmt_diff(c),
+                format_value(c.mean_a, c.metric),
+                format_value(c.mean_b, c.metric),
+                format_diff(c),
                 _p(c.p),
                 _p(c.p_adjusted),
-                _fmt(c.detectable, c.metric),
+                format_value(c.detectable, c.metric),
                 outcome_text(c),
             ]
             lines.append("| " + " | ".join(cells) + " |")
