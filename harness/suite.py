@@ -4,10 +4,12 @@ import math
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness.errors import InputError
 from harness.hashing import digest
+from harness.references import REFERENCE_COLUMNS, row_references, row_spans
+from harness.references import describe as _describe
 from harness.sources import Source, read_rows
 from harness.yamlfile import did_you_mean, explain, read_yaml
 
@@ -27,19 +29,60 @@ class Passage(BaseModel):
         return self.doc_id or self.id
 
 
+class AnswerSpan(BaseModel):
+    """Where an accepted answer occurs: a character offset into one corpus item's text.
+
+    `load_suite` checks that `corpus_text[start:start + len(text)] == text` for the item `doc_id`, so a
+    retriever that chunks the item can tell which chunk holds the answer.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    doc_id: str = Field(min_length=1)
+    start: int = Field(ge=0)
+    text: str = Field(min_length=1)
+
+
 class Case(BaseModel):
-    """One question with its reference answer and the corpus ids that support it."""
+    """One question with its accepted answers and the corpus ids that support it.
+
+    `references` holds every accepted answer (metrics that compare with a reference take the best over
+    them); `reference` is the first, kept for what takes one answer ("" when the case has none). Build a
+    case with either; given `reference` alone, `references` is `(reference,)`.
+    """
 
     model_config = ConfigDict(frozen=True)
     id: str
     question: str
     reference: str = ""
+    references: tuple[str, ...] = ()
+    answer_spans: tuple[AnswerSpan, ...] = ()
     gold_ids: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
 
+    @model_validator(mode="after")
+    def _first_reference(self) -> "Case":
+        # Frozen: fill the other field of the pair through object.__setattr__, once, at construction.
+        if not self.references and self.reference:
+            object.__setattr__(self, "references", (self.reference,))
+        elif self.references and not self.reference:
+            object.__setattr__(self, "reference", self.references[0])
+        elif self.references and self.references[0] != self.reference:
+            raise ValueError("reference must be the first of references")
+        return self
+
+    def identity(self) -> dict[str, Any]:
+        """What the case's hash is taken of: the new fields only when they say more than `reference`, so
+        that a single-reference case hashes as it did before they existed (caches, baselines)."""
+        fields = self.model_dump(mode="json")
+        if self.references == ((self.reference,) if self.reference else ()):
+            del fields["references"]
+        if not self.answer_spans:
+            del fields["answer_spans"]
+        return fields
+
     @property
     def hash(self) -> str:
-        return digest(self.model_dump())
+        return digest(self.identity())
 
 
 class MetricPolicy(BaseModel):
@@ -162,11 +205,14 @@ def load_suite(folder: Path | str) -> Suite:
 
     corpus_where, corpus_rows = read_rows(_source(spec.corpus), folder)
     corpus = _passages(corpus_where, corpus_rows)
-    known_ids = {passage.id for passage in corpus}
+    # Each id's text as the file holds it, and how much _passages stripped from its start: answer_spans
+    # offsets are read against the file's text.
+    raw = {p.id: str(row["text"]) for p, row in zip(corpus, corpus_rows, strict=True)}
+    texts = {key: (value, len(value) - len(value.lstrip())) for key, value in raw.items()}
     train: tuple[Case, ...] = ()
     if spec.train is not None:
-        train = _cases(*read_rows(_source(spec.train), folder), known_ids, corpus_where)
-    test = _cases(*read_rows(_source(spec.test), folder), known_ids, corpus_where)
+        train = _cases(*read_rows(_source(spec.train), folder), texts, corpus_where, spec.abstention)
+    test = _cases(*read_rows(_source(spec.test), folder), texts, corpus_where, spec.abstention)
     if not test:
         raise InputError(_where(spec.test, folder), "no test cases")
     return Suite(
@@ -183,8 +229,8 @@ def load_suite(folder: Path | str) -> Suite:
         train=train,
         test=test,
         corpus_hash=digest([p.model_dump() for p in corpus]),
-        train_hash=digest([c.model_dump() for c in train]),
-        test_hash=digest([c.model_dump() for c in test]),
+        train_hash=digest([c.identity() for c in train]),
+        test_hash=digest([c.identity() for c in test]),
     )
 
 
@@ -225,14 +271,6 @@ def _require(where: str, rows: list[dict[str, Any]], columns: tuple[str, ...]) -
         if column not in present:
             have = ", ".join(sorted(present)) or "none"
             raise InputError(where, f"missing column '{column}' (columns present: {have})")
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return f"{type(value).__name__} {value!r}"[:60]
 
 
 def _text(where: str, number: int, row: dict[str, Any], column: str) -> str:
@@ -294,11 +332,20 @@ def _passages(where: str, rows: list[dict[str, Any]]) -> tuple[Passage, ...]:
 
 
 def _cases(
-    where: str, rows: list[dict[str, Any]], known_ids: set[str], corpus_where: str
+    where: str,
+    rows: list[dict[str, Any]],
+    corpus: dict[str, tuple[str, int]],
+    corpus_where: str,
+    abstention: str | None,
 ) -> tuple[Case, ...]:
     if not rows:
         return ()
-    _require(where, rows, ("id", "question", "reference"))
+    _require(where, rows, ("id", "question"))
+    if not any(column in rows[0] for column in REFERENCE_COLUMNS):
+        have = ", ".join(sorted(rows[0])) or "none"
+        raise InputError(
+            where, f"missing column 'reference' (or 'references', 'answers'; columns present: {have})"
+        )
     seen: dict[str, int] = {}
     cases = []
     for number, row in enumerate(rows, start=1):
@@ -309,16 +356,20 @@ def _cases(
             raise InputError(where, f"row {number} (id '{row_id}'): empty question")
         gold_ids = _ids(where, number, row, "gold_ids")
         for gold in gold_ids:
-            if gold not in known_ids:
+            if gold not in corpus:
                 raise InputError(
                     where,
                     f"row {number} (id '{row_id}'): gold id '{gold}' is not in the corpus ({corpus_where})",
                 )
+        references = row_references(where, number, row, _text(where, number, row, "reference"), abstention)
+        spans = row_spans(where, number, row, corpus, corpus_where)
         cases.append(
             Case(
                 id=row_id,
                 question=question,
-                reference=_text(where, number, row, "reference"),
+                reference=references[0] if references else "",
+                references=references,
+                answer_spans=tuple(AnswerSpan(doc_id=d, start=s, text=t) for d, s, t in spans),
                 gold_ids=gold_ids,
                 tags=_ids(where, number, row, "tags"),
             )
