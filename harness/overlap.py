@@ -25,7 +25,8 @@ class Overlap(BaseModel):
     n_train: int
     threshold: float
     shared_references: tuple[str, ...]
-    """Test case ids whose normalised reference equals some train reference."""
+    """Test case ids with an accepted answer whose normalised text equals some train case's (all of each
+    case's references are compared)."""
     exact_duplicate_questions: tuple[str, ...]
     """Test case ids whose normalised question equals some train question."""
     near_duplicate_questions: tuple[str, ...]
@@ -82,10 +83,10 @@ def suite_overlap(suite: Suite, embed: Embed = _minilm, threshold: float = NEAR_
         embed: texts -> unit-length rows; MiniLM by default (tests inject a stand-in).
     """
     train, test = suite.train, suite.test
-    train_refs = {normalise(case.reference) for case in train if normalise(case.reference)}
+    train_refs = {normalise(ref) for case in train for ref in case.references if normalise(ref)}
     train_questions = {normalise(case.question) for case in train}
     train_gold = {gold for case in train for gold in case.gold_ids}
-    shared_refs = [c.id for c in test if normalise(c.reference) and normalise(c.reference) in train_refs]
+    shared_refs = [c.id for c in test if any(normalise(ref) in train_refs for ref in c.references)]
     exact = [c.id for c in test if normalise(c.question) in train_questions]
     near = set(exact)
     if train and test:

@@ -24,7 +24,10 @@ def abstains(text: str, abstention: str) -> bool:
 
 
 def _is_abstention_case(case: Case, abstention: str | None) -> bool:
-    """Whether the case's reference is the suite's abstention (the documents do not answer it)."""
+    """Whether the case's reference is the suite's abstention (the documents do not answer it).
+
+    With several references, the first (`Case.reference`) decides: an importer gives an unanswerable
+    question the abstention as its only reference."""
     if abstention is None or not case.reference:
         return False
     return normalise(case.reference) == normalise(abstention)
@@ -34,9 +37,10 @@ class AnswerRecall:
     """Share of the reference's normalised tokens found in the answer (counted with multiplicity).
 
     The "answer contains the reference" family used for generative QA: unlike token F1 it does not punish
-    a long answer, so read it next to `answer_tokens`. Unscored: no reference; a reference with no tokens
-    after normalisation; a case whose reference is the suite's abstention (the abstain_* metrics score
-    those). An empty answer contains nothing: 0.
+    a long answer, so read it next to `answer_tokens`. With several references, the best recall over
+    those with tokens (details name it). Unscored: no reference; no reference with a token after
+    normalisation; a case whose reference is the suite's abstention (the abstain_* metrics score those).
+    An empty answer contains nothing: 0.
     """
 
     name = "answer_recall"
@@ -52,11 +56,20 @@ class AnswerRecall:
             return Score.unscored("no reference answer")
         if _is_abstention_case(case, self.abstention):
             return Score.unscored("reference is the abstention: scored by abstain_correct")
-        wanted = tokens(case.reference)
-        if not wanted:
+        said = Counter(tokens(answer.text))
+        scored = []  # (recall, found, reference tokens, index) per reference with tokens
+        for index, reference in enumerate(case.references):
+            wanted = tokens(reference)
+            if wanted:
+                found = sum((said & Counter(wanted)).values())
+                scored.append((found / len(wanted), found, len(wanted), index))
+        if not scored:
             return Score.unscored("reference has no tokens after normalisation")
-        found = sum((Counter(tokens(answer.text)) & Counter(wanted)).values())
-        return Score(value=found / len(wanted), details={"found": found, "reference_tokens": len(wanted)})
+        value, found, length, index = max(scored, key=lambda item: (item[0], -item[3]))
+        details: dict[str, int] = {"found": found, "reference_tokens": length}
+        if len(case.references) > 1:
+            details.update(references=len(case.references), best=index)
+        return Score(value=value, details=details)
 
 
 class AnswerTokens:

@@ -5,6 +5,10 @@ bypass_n=True)`, and a LangChain Embeddings object (Gemini, or the offline MiniL
 set to one attempt: the guarded call already retried what could succeed. Whatever cannot be scored — a
 reply ragas cannot parse, a call that failed for good, a NaN — becomes an unscored Score with its
 reason: counted and shown per metric, never dropped, never 0.
+
+The ragas metrics that read a reference (context_precision, context_recall, factual_correctness) take one:
+a case with several accepted answers gives them its first (`Case.reference`), and the score's details
+say so (`reference: "first of N"`).
 """
 
 import asyncio
@@ -138,10 +142,12 @@ class RagasMetric:
                 value = asyncio.run(metric.single_turn_ascore(sample))
             except Exception as err:  # every way a judge call can fail ends as a reason, not a crash
                 return _unscored(err, meter.total())
-        usage = meter.total()
+        details: dict[str, Any] = {"usage": meter.total()}
+        if needs_reference and len(case.references) > 1:
+            details["reference"] = f"first of {len(case.references)}"  # ragas takes one reference
         if value is None or (isinstance(value, float) and math.isnan(value)):
-            return Score(value=None, reason=f"ragas returned NaN: {nan_reason}", details={"usage": usage})
-        return Score(value=float(value), details={"usage": usage})
+            return Score(value=None, reason=f"ragas returned NaN: {nan_reason}", details=details)
+        return Score(value=float(value), details=details)
 
 
 def _unscored(err: BaseException, usage: dict[str, Any]) -> Score:

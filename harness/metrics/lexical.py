@@ -1,4 +1,9 @@
-"""Reference-based text metrics: ROUGE (through `evaluate`) and SQuAD exact match and token F1."""
+"""Reference-based text metrics: ROUGE (through `evaluate`) and SQuAD exact match and token F1.
+
+A case may have several accepted answers (`Case.references`); each metric takes the best over them, as the
+official SQuAD evaluation does for EM and F1 and `rouge_score`'s `score_multi` does for ROUGE (the best
+F-measure per ROUGE type). With more than one reference, a score's details say which one was best.
+"""
 
 import functools
 import threading
@@ -23,19 +28,28 @@ def _rouge() -> Any:
 
 
 @functools.lru_cache(maxsize=4096)
-def rouge_scores(prediction: str, reference: str) -> dict[str, float]:
-    """ROUGE-1, ROUGE-2 and ROUGE-L F-measure of one prediction, computed together."""
+def rouge_scores(prediction: str, references: tuple[str, ...] | str) -> dict[str, float]:
+    """ROUGE-1, ROUGE-2 and ROUGE-L F-measure of one prediction, computed together: with several
+    references, the best F-measure over them per type (what `rouge_score`'s `score_multi` returns)."""
+    wanted = (references,) if isinstance(references, str) else references
     with _lock:  # an evaluate.Metric instance is not safe to share between threads
-        result = _rouge().compute(predictions=[prediction], references=[reference])
-    return {name: float(value) for name, value in result.items()}
+        result = _rouge().compute(
+            predictions=[prediction] * len(wanted), references=list(wanted), use_aggregator=False
+        )
+    return {name: max(float(value) for value in values) for name, values in result.items()}
 
 
-def _reference_problem(case: Case, answer: Answer) -> str | None:
-    if not case.reference:
-        return "no reference answer"
-    if not answer.text.strip():
-        return "empty answer"
-    return None
+def gold_answers(case: Case) -> tuple[str, ...]:
+    """The references EM and F1 compare with: those with a token after normalisation, as the official
+    SQuAD script keeps them ('The' alone counts only when no reference has a token)."""
+    kept = tuple(reference for reference in case.references if tokens(reference))
+    return kept or case.references
+
+
+def best(values: list[float]) -> tuple[float, dict[str, int]]:
+    """The highest value, and when there were several, which reference (0-based, in case order) gave it."""
+    index = max(range(len(values)), key=values.__getitem__)
+    return values[index], ({"references": len(values), "best": index} if len(values) > 1 else {})
 
 
 class Rouge:
@@ -49,9 +63,9 @@ class Rouge:
 
     def score(self, case: Case, answer: Answer) -> Score:
         # An empty answer shares no words with the reference: that is a real 0, not "unscorable".
-        if not case.reference:
+        if not case.references:
             return Score.unscored("no reference answer")
-        return Score(value=rouge_scores(answer.text, case.reference)[self.rouge_type])
+        return Score(value=rouge_scores(answer.text, case.references)[self.rouge_type])
 
 
 class ExactMatch:
@@ -61,9 +75,11 @@ class ExactMatch:
     judge = ""
 
     def score(self, case: Case, answer: Answer) -> Score:
-        if not case.reference:
+        if not case.references:
             return Score.unscored("no reference answer")
-        return Score(value=float(normalise(answer.text) == normalise(case.reference)))
+        said = normalise(answer.text)
+        value, details = best([float(said == normalise(gold)) for gold in gold_answers(case)])
+        return Score(value=value, details=details)
 
 
 def token_f1(prediction: str, reference: str) -> float:
@@ -85,9 +101,10 @@ class TokenF1:
     judge = ""
 
     def score(self, case: Case, answer: Answer) -> Score:
-        if not case.reference:
+        if not case.references:
             return Score.unscored("no reference answer")
-        return Score(value=token_f1(answer.text, case.reference))
+        value, details = best([token_f1(answer.text, gold) for gold in gold_answers(case)])
+        return Score(value=value, details=details)
 
 
 class Latency:
