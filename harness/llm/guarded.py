@@ -20,7 +20,14 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict
 
 from harness.cache import Cache
-from harness.llm.limits import EmptyReply, RateLimiter, RetryPolicy, classify, retry_hint
+from harness.llm.limits import (
+    DiscoveringLimiter,
+    EmptyReply,
+    RateLimiter,
+    RetryPolicy,
+    classify,
+    retry_hint,
+)
 from harness.llm.settings import LOCAL_FAMILIES, ModelSettings
 from harness.llm.usage import LEDGER, Tally, attribute
 from harness.privacy import scrub
@@ -67,7 +74,13 @@ class Runtime:
     def __post_init__(self) -> None:
         # In-process models (hf:, offline:) make calls but send no requests.
         self.remote = self.model.split(":", 1)[0] not in LOCAL_FAMILIES
-        self.limiter = RateLimiter(self.settings.rpm, self.settings.tpm, self.settings.headroom)
+        rpm, tpm, headroom = self.settings.rpm, self.settings.tpm, self.settings.headroom
+        if rpm == "auto":  # nobody wrote the limit down: learn it from the server's 429s
+            self.limiter = (
+                DiscoveringLimiter(tpm, headroom) if self.remote else RateLimiter(None, tpm, headroom)
+            )
+        else:
+            self.limiter = RateLimiter(rpm, tpm, headroom)
         self.slots = threading.BoundedSemaphore(self.settings.concurrency)
         self.policy = RetryPolicy(max_attempts=self.settings.max_attempts)
 
@@ -81,7 +94,7 @@ class Runtime:
             while True:
                 attempt += 1
                 with self.slots:
-                    self.limiter.acquire(estimate)
+                    slot = self.limiter.acquire(estimate)
                     spent.requests += self.remote
                     try:
                         value = fn()
@@ -97,6 +110,7 @@ class Runtime:
                         if kind == "rate_limit":
                             # The server is over its limit for everyone: every caller of this model waits.
                             spent.rate_limited += 1
+                            self.limiter.rejected(slot)
                             self.limiter.pause(wait)
                     else:
                         used_in, used_out = tokens(value)

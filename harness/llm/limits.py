@@ -6,11 +6,13 @@ while the others keep the quota exhausted.
 """
 
 import asyncio
+import contextlib
 import math
 import random
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,6 +76,10 @@ class RateLimiter:
 
     def reserve(self, tokens: int = 0) -> float:
         """Book the next slot for a request of `tokens`; returns the seconds to wait before sending it."""
+        return self._book(tokens)[1]
+
+    def _book(self, tokens: int) -> tuple[float, float]:
+        """Book the next slot: (its time on the clock, seconds from now until it)."""
         if tokens < 0:
             raise ValueError(f"tokens must be >= 0, got {tokens}")
         with self._lock:
@@ -82,7 +88,7 @@ class RateLimiter:
             if self._capacity is not None:
                 start = self._pay(start, tokens, self._capacity)
             self._next = start + self._interval
-            return start - now
+            return start, start - now
 
     def _pay(self, start: float, tokens: int, capacity: float) -> float:
         """Take `tokens` from the bucket no earlier than `start`; returns when they could be paid.
@@ -99,15 +105,21 @@ class RateLimiter:
         self._level_at = start
         return start
 
-    def acquire(self, tokens: int = 0) -> None:
-        wait = self.reserve(tokens)
+    def acquire(self, tokens: int = 0) -> float:
+        """Wait for the next slot; returns the slot (pass it to `rejected` if the server refuses)."""
+        slot, wait = self._book(tokens)
         if wait > 0:
             time.sleep(wait)
+        return slot
 
-    async def aacquire(self, tokens: int = 0) -> None:
-        wait = self.reserve(tokens)
+    async def aacquire(self, tokens: int = 0) -> float:
+        slot, wait = self._book(tokens)
         if wait > 0:
             await asyncio.sleep(wait)
+        return slot
+
+    def rejected(self, slot: float) -> None:
+        """The request sent at `slot` was answered 429. A configured limit learns nothing from it."""
 
     def settle(self, estimated: int, actual: int) -> None:
         """Refund or charge the difference once a call reports the tokens it really used.
@@ -266,3 +278,100 @@ def _chain(err: BaseException) -> Iterator[BaseException]:
         seen.add(id(link))
         yield link
         link = link.__cause__ or (None if link.__suppress_context__ else link.__context__)
+
+
+class DiscoveringLimiter(RateLimiter):
+    """A requests-per-minute limit nobody wrote down, learnt from the server's 429s (`rpm: auto`).
+
+    Servers count the requests they accepted in a sliding (or fixed) minute and refuse the one beyond
+    their limit. So when a request is refused, the requests this client had sent in the minute before it,
+    less those refused, are the server's limit as it stands (as long as nobody else shares the quota):
+    that count becomes the estimate. From then on the limiter keeps, as the server does, at most the
+    estimate (less headroom) of its own requests in any window, spaced evenly, and it remembers the
+    requests already sent, so a burst sent before the first 429 is waited out rather than repeated.
+
+    Before the first 429 nothing is paced (concurrency still bounds the calls in flight). A later 429
+    on a request sent under the current estimate lowers it to the count again (the decrease of AIMD, to
+    a measured value rather than by a fixed factor; it never rises on a 429); refusals of requests sent
+    under an older estimate change nothing, so the calls in flight when the limit is met lower it once.
+    While requests wait for the window and no 429 has come for a whole window, the estimate grows (the
+    increase of AIMD, by a factor so that an estimate drawn from a stray 429 recovers in minutes):
+    doubling until a grown estimate meets a 429, then by a fifth. Retry delays the server asks for
+    still pause every caller (`pause`). A token-per-minute limit, when configured, is kept as usual.
+    """
+
+    def __init__(
+        self,
+        tpm: float | None = None,
+        headroom: float = 0.01,
+        window_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(None, tpm, headroom, clock)
+        self.window_s = window_s
+        self.estimate: float | None = None  # requests per window; None until the first 429
+        self._headroom = headroom
+        self._sent: deque[float] = deque()  # slots booked in the last window, refused ones removed
+        self._changed_at = -math.inf  # slot time when the estimate last changed
+        self._confirmed = False  # a grown estimate has met a 429: grow gently from now on
+        self._grown = False  # the current estimate came from growth, not from a 429
+        self.history: list[tuple[float, float]] = []  # (slot, estimate) at every change
+        self._last = -math.inf  # the last slot booked
+        self._paused_until = -math.inf
+
+    def _allowed(self) -> int:
+        assert self.estimate is not None
+        return max(1, math.floor(self.estimate * (1 - self._headroom)))
+
+    def _book(self, tokens: int) -> tuple[float, float]:
+        if tokens < 0:
+            raise ValueError(f"tokens must be >= 0, got {tokens}")
+        with self._lock:
+            now = self._clock()
+            while self._sent and self._sent[0] <= now - self.window_s:
+                self._sent.popleft()
+            start = self._earliest(now)
+            if self.estimate is not None and start > now and now - self._changed_at >= self.window_s:
+                # Callers are waiting on the estimate and no 429 has come for a whole window: probe.
+                self._set(self.estimate * (1.2 if self._confirmed else 2.0), start, grown=True)
+                start = self._earliest(now)
+            if self._capacity is not None:
+                start = self._pay(start, tokens, self._capacity)
+            self._sent.append(start)
+            self._last = start
+            return start, start - now
+
+    def _earliest(self, now: float) -> float:
+        """The first moment a request may go: after a pause, evenly spaced, within the window's allowance."""
+        start = max(now, self._paused_until)
+        if self.estimate is None:
+            return start
+        allowed = self._allowed()
+        start = max(start, self._last + self.window_s / allowed)
+        if len(self._sent) >= allowed:
+            start = max(start, self._sent[len(self._sent) - allowed] + self.window_s)
+        return start
+
+    def pause(self, seconds: float) -> None:
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def rejected(self, slot: float) -> None:
+        with self._lock:
+            with contextlib.suppress(ValueError):
+                self._sent.remove(slot)  # the server did not count it
+            if self.estimate is not None and slot < self._changed_at:
+                return  # sent under an older estimate: that 429 has been accounted for
+            before = float(sum(1 for sent in self._sent if slot - self.window_s < sent <= slot))
+            if self.estimate is None:
+                self._set(max(1.0, before), slot)
+                return
+            if max(1.0, before) < self.estimate:  # the server holds less than we thought
+                self._confirmed = self._confirmed or self._grown
+                self._set(max(1.0, before), slot)
+
+    def _set(self, estimate: float, at: float, grown: bool = False) -> None:
+        self.estimate = estimate
+        self._changed_at = at
+        self._grown = grown
+        self.history.append((at, estimate))

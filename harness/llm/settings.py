@@ -3,7 +3,7 @@
 import functools
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -22,7 +22,10 @@ class Price(BaseModel):
 
 class ModelSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    rpm: float | None = Field(None, gt=0)
+    rpm: Annotated[float, Field(gt=0)] | Literal["auto"] | None = Field(
+        None,
+        description="Requests per minute the server allows; auto: learnt from its 429s; null: unlimited.",
+    )
     tpm: float | None = Field(None, gt=0)
     headroom: float = Field(0.01, ge=0, lt=0.5)
     concurrency: int = Field(8, ge=1)
