@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.errors import InputError
+from harness.cli_suites import add_import_parser, suites_import
 from harness.privacy import ScrubFilter, scrub
 from harness.yamlfile import did_you_mean
 
@@ -77,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("names", nargs="*", help="suite names or folders (default: all)")
     validate.add_argument("--suites-dir", type=Path, default=Path("suites"))
+    add_import_parser(suites_commands)
 
     systems = commands.add_parser("systems", help="system commands")
     systems_commands = systems.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -539,7 +541,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "workers", 1) < 1:  # caught here, not after indexing and training
             raise InputError("--workers", f"must be at least 1, got {args.workers}")
         if args.command == "suites":
-            return _suites_validate(args)
+            return suites_import(args) if args.action == "import" else _suites_validate(args)
         if args.command == "systems":
             return _systems_validate(args)
         return handlers[args.command](args)
