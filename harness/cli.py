@@ -1,14 +1,16 @@
 """The `harness` command: argument parsing and wiring only; the work happens in the other modules."""
 
 import argparse
+import contextlib
 import datetime as dt
+import json
 import logging
 import os
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from harness.errors import InputError
 from harness.cli_suites import add_import_parser, suites_import
@@ -17,6 +19,7 @@ from harness.yamlfile import did_you_mean
 
 if TYPE_CHECKING:
     from harness.cache import Cache
+    from harness.project import Project
     from harness.report import Report
     from harness.suite import Suite
     from harness.system import SystemSpec
@@ -27,7 +30,26 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="harness", description="Evaluate RAG, fine-tuned and hybrid systems side by side."
     )
+    parser.add_argument("--version", action="version", version=f"harness {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add_view_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--limit",
+            type=_positive,
+            metavar="N",
+            help="only the first N test cases of each suite, for a quick look (recorded in run.json; "
+            "the gate does not gate a limited run against a full baseline)",
+        )
+        sub.add_argument(
+            "--metric",
+            action="append",
+            default=[],
+            help="only this metric's column in the table (repeatable; every metric is still scored)",
+        )
+        sub.add_argument(
+            "--json", action="store_true", help="one JSON document on stdout; the human text goes to stderr"
+        )
 
     def add_run_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--suites-dir", type=Path, default=Path("suites"), help="where suites live")
@@ -54,11 +76,13 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--suite", action="append", default=[], help="only this suite (repeatable)")
     bench.add_argument("--system", action="append", default=[], help="only this system (repeatable)")
     add_run_options(bench)
+    add_view_options(bench)
 
     run = commands.add_parser("run", help="run one system on one suite")
     run.add_argument("--suite", required=True, help="suite name or folder")
     run.add_argument("--system", required=True, help="system name or YAML file")
     add_run_options(run)
+    add_view_options(run)
 
     score = commands.add_parser(
         "score",
@@ -79,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("names", nargs="*", help="suite names or folders (default: all)")
     validate.add_argument("--suites-dir", type=Path, default=Path("suites"))
     add_import_parser(suites_commands)
+    validate.add_argument("--json", action="store_true", help="one JSON document on stdout")
 
     systems = commands.add_parser("systems", help="system commands")
     systems_commands = systems.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -102,6 +127,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="fail a (suite, system) that has no baseline (default: reported as not gated)",
     )
+    gate.add_argument("--json", action="store_true", help="one JSON document on stdout (gate.md to stderr)")
     promote = commands.add_parser("baseline", help="promote the latest runs to <reports-dir>/baselines/")
     promote.add_argument("--mlflow", action="store_true", help="tag their MLflow runs baseline=true instead")
     for sub in (gate, promote):
@@ -129,7 +155,77 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="write index.html and index.md of the latest runs")
     report.add_argument("--reports-dir", type=Path, default=Path("reports"), help="where run folders are")
     report.add_argument("--out", type=Path, help="folder for the report (default: <reports-dir>/latest)")
+    init = commands.add_parser(
+        "init", help="start a project here: harness.toml, suites/ with a tiny example, systems/"
+    )
+    init.add_argument("folder", nargs="?", type=Path, default=Path("."), help="where (default: here)")
+    init.add_argument(
+        "--pyproject",
+        action="store_true",
+        help="put the settings in pyproject.toml's [tool.harness] table instead of harness.toml",
+    )
+    from harness.cli_calibrate import add_parser as add_calibrate
+
+    add_calibrate(commands)
     return parser
+
+
+def _version() -> str:
+    from harness import __version__
+
+    return __version__
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every subcommand's parser, nested ones included."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                found += [sub, *_subparsers(sub)]
+    return found
+
+
+def _add_verbosity(parser: argparse.ArgumentParser) -> None:
+    """-q / -v, before or after the subcommand (every subcommand, including ones added later)."""
+    for number, sub in enumerate([parser, *_subparsers(parser)]):
+        group = sub.add_mutually_exclusive_group()
+        # the subcommands' copies default to SUPPRESS, so they do not undo a -v given before the command
+        default = 0 if number == 0 else argparse.SUPPRESS
+        group.add_argument(
+            "-v", "--verbose", action="count", default=default, help="library logs and bars too (-vv: debug)"
+        )
+        group.add_argument(
+            "-q",
+            "--quiet",
+            action="store_true",
+            default=False if number == 0 else argparse.SUPPRESS,
+            help="no stage lines: results, warnings and errors only",
+        )
+
+
+def _project_defaults(parser: argparse.ArgumentParser, project: "Project") -> None:
+    """Default folders (and the bench profile) come from the project root, not the working directory."""
+    defaults = {
+        "suites_dir": project.suites_dir,
+        "systems_dir": project.systems_dir,
+        "reports_dir": project.reports_dir,
+        "profile": project.profile,
+    }
+    for sub in _subparsers(parser):
+        for action in sub._actions:
+            if action.dest in defaults and action.default is not None:
+                action.default = defaults[action.dest]
 
 
 def suite_path(name: str, suites_dir: Path) -> Path:
@@ -199,8 +295,9 @@ def _execute(args: argparse.Namespace, suite_dirs: list[Path], system_files: lis
     """Run every (suite, system). `named`: the suites were named on the command line."""
     from harness.cache import Cache
     from harness.privacy import api_key
-    from harness.report import comparison_table, load_report
-    from harness.runner import check_before_running, failed_runs, run
+    from harness.progress import PROGRESS
+    from harness.report import load_report
+    from harness.runner import check_before_running, failed_runs, limited, run
     from harness.suite import load_suite
     from harness.system import load_system_spec
 
@@ -210,7 +307,8 @@ def _execute(args: argparse.Namespace, suite_dirs: list[Path], system_files: lis
     cache = Cache(enabled=not args.no_cache)
     judging = {suite.name: use_judge(args, suite, specs, named) for suite in suites}
     if args.dry_run:
-        return _dry_run(suites, specs, cache, judging)
+        args.json_document = {"dry_run": True, "estimate": "printed as a table on stderr; nothing was sent"}
+        return _dry_run([limited(suite, args.limit) for suite in suites], specs, cache, judging)
     for spec, path in zip(specs, system_files, strict=True):
         if spec.generator.model.startswith("gemini:") and api_key() is None:
             raise InputError(str(path), f"{spec.generator.model} needs GOOGLE_API_KEY (or GEMINI_API_KEY)")
@@ -221,32 +319,79 @@ def _execute(args: argparse.Namespace, suite_dirs: list[Path], system_files: lis
         check_store()
     bench_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     runs = []
+    PROGRESS.begin(len(suites) * len(specs))
     for suite in suites:
         for spec in specs:
             report, folder = run(
-                suite, spec, cache, args.reports_dir, workers=args.workers, use_judge=judging[suite.name]
+                suite,
+                spec,
+                cache,
+                args.reports_dir,
+                workers=args.workers,
+                use_judge=judging[suite.name],
+                limit=args.limit,
             )
             runs.append((report, load_report(folder)[1], folder))
-            print(f"{suite.name} × {spec.name}: {folder}", file=sys.stderr)
-    print(comparison_table([report for report, _, _ in runs]))
+            PROGRESS.say(f"saved {folder}")
+    PROGRESS.after_runs()
+    from harness.tables import check_metrics, comparison_tables
+
+    check_metrics([report for report, _, _ in runs], args.metric)
+    print(comparison_tables([report for report, _, _ in runs], args.metric))
     print(
         "\n± is the half-width of the 95% bootstrap interval; "
         "* marks a metric with unscored cases (see summary.md)."
     )
     _print_usage([report for report, _, _ in runs])
-    from harness.verdict import render_text, verdicts_for
+    from harness.verdict import render_text, to_json, verdicts_for
 
-    verdicts = verdicts_for([(report, records) for report, records, _ in runs], cache)
-    _log(args, runs, bench_id, verdicts)
-    print(f"\nreport: {write_report(args.reports_dir, verdicts=verdicts)}")
+    with PROGRESS.stage("verdict", "comparing the systems (paired tests, overlap)"):
+        verdicts = verdicts_for([(report, records) for report, records, _ in runs], cache)
+    logged = _log(args, runs, bench_id, verdicts)
+    with PROGRESS.stage("report", "writing the report"):
+        site = write_report(args.reports_dir, verdicts=verdicts)
+    print(f"\nreport: {site}")
     # The answer to the question the bench was run for comes last, where the eye lands.
     print("\n" + "\n\n".join(render_text(verdict) for verdict in verdicts))
     print("\nEvery comparison with its interval and p-value: harness compare (or --json)")
+    if PROGRESS.level and PROGRESS.summary():
+        print("\n" + PROGRESS.summary_text(), file=sys.stderr)
     failed = failed_runs([report for report, _, _ in runs])
+    args.json_document = {
+        "bench_id": bench_id,
+        "runs": [_run_json(report, folder) for report, _, folder in runs],
+        "verdicts": to_json(verdicts),
+        "report": str(site),
+        "mlflow": logged,
+        "time_per_stage_s": PROGRESS.summary(),
+        "error": failed,
+    }
     if failed:  # recorded, but nothing was measured: not a success
         print(f"error: {failed}", file=sys.stderr)
         return 1
     return 0
+
+
+def _run_json(report: "Report", folder: Path) -> dict[str, object]:
+    """One run for --json: where it is, what it saw, each metric's mean and interval, its stage times."""
+    return {
+        "suite": report.suite["name"],
+        "suite_version": report.suite["version"],
+        "system": report.system["name"],
+        "kind": report.system["kind"],
+        "run_id": report.run_id,
+        "folder": str(folder),
+        "n_cases": report.n_cases,
+        "n_errors": report.n_errors,
+        "limit": report.suite.get("limit"),
+        "metrics": {
+            name: summary.model_dump(
+                mode="json", include={"mean", "ci_low", "ci_high", "n_scored", "n_unscored"}
+            )
+            for name, summary in report.summary.items()
+        },
+        "timings_s": report.timings,
+    }
 
 
 def _log(
@@ -254,9 +399,10 @@ def _log(
     runs: list,  # type: ignore[type-arg]
     bench_id: str,
     verdicts: Sequence["SuiteVerdict"] = (),
-) -> None:
+) -> dict[str, object] | None:
     if args.no_mlflow:
-        return
+        return None
+    from harness.progress import PROGRESS
     from harness.tracking import log_bench, tracking_uri
     from harness.verdict import render_text
 
@@ -267,10 +413,14 @@ def _log(
 
     texts = {v.suite: (markdown(render_text(v, full=True)), v.model_dump(mode="json")) for v in verdicts}
     # reports_dir: finished run folders a killed bench never logged are logged now (recovered=true)
-    run_ids = log_bench(runs, bench_id, verdicts=texts, reports_dir=args.reports_dir)
+    with PROGRESS.stage("mlflow", f"logging {len(runs)} run(s) to MLflow"):
+        run_ids = log_bench(runs, bench_id, verdicts=texts, reports_dir=args.reports_dir)
     print(f"\nMLflow ({tracking_uri()}), bench {bench_id}:")
     for key, run_id in run_ids.items():
         print(f"  {key}: {run_id}")
+    from harness.tracking_store import shown
+
+    return {"tracking_uri": shown(tracking_uri()), "runs": {str(k): run_id for k, run_id in run_ids.items()}}
 
 
 def _print_usage(reports: Sequence["Report"]) -> None:
@@ -404,8 +554,6 @@ def write_report(reports_dir: Path, out: Path | None = None, verdicts: Sequence[
 
 
 def _compare(args: argparse.Namespace) -> int:
-    import json
-
     from harness.baseline import latest_runs
     from harness.cache import Cache
     from harness.report import load_report
@@ -432,7 +580,7 @@ def _compare(args: argparse.Namespace) -> int:
     runs = [load_report(folder) for folder in folders]
     verdicts = verdicts_for(runs, Cache(), overlap=not args.no_overlap)
     if args.json:
-        print(json.dumps(to_json(verdicts), indent=2))
+        args.json_document = to_json(verdicts)
     else:
         print("\n\n".join(render_text(verdict, full=not args.brief) for verdict in verdicts))
     return 0
@@ -472,12 +620,25 @@ def _suites_validate(args: argparse.Namespace) -> int:
     from harness.suite import load_suite
 
     paths = [suite_path(name, args.suites_dir) for name in args.names] or all_suites(args.suites_dir)
+    found = []
     for path in paths:
         suite = load_suite(path)
         print(
             f"ok  {suite.name} v{suite.version}: {len(suite.corpus)} passages, "
             f"{len(suite.train)} train, {len(suite.test)} test"
         )
+        found.append(
+            {
+                "name": suite.name,
+                "version": suite.version,
+                "path": str(path),
+                "hash": suite.hash,
+                "passages": len(suite.corpus),
+                "train": len(suite.train),
+                "test": len(suite.test),
+            }
+        )
+    args.json_document = {"valid": True, "suites": found}
     return 0
 
 
@@ -505,7 +666,13 @@ def _gate(args: argparse.Namespace) -> int:
     if not args.no_mlflow:
         for problem in tag_runs(results):
             print(f"not tagged gate=pass/fail: {problem}", file=sys.stderr)
-    return 0 if all(result.passed for result in results) else 1
+    passed = all(result.passed for result in results)
+    args.json_document = {
+        "passed": passed,
+        "results": [{**result.model_dump(mode="json"), "passed": result.passed} for result in results],
+        "files": [str(path) for path in paths],
+    }
+    return 0 if passed else 1
 
 
 def _baseline(args: argparse.Namespace) -> int:
@@ -521,12 +688,66 @@ def _baseline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _init(args: argparse.Namespace) -> int:
+    from harness.project import init_project
+
+    for line in init_project(args.folder, pyproject=args.pyproject):
+        print(line)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    from harness.progress import PROGRESS, quiet_libraries
+    from harness.project import activate, find_project
+
+    parser = _parser()
+    _add_verbosity(parser)
+    try:
+        project = find_project()
+    except InputError as err:  # a broken harness.toml: say so, and still parse (--help, --version work)
+        project, broken = None, err
+    if project is not None:
+        _project_defaults(parser, project)
+    args = parser.parse_args(argv)
+    verbosity = 0 if args.quiet else 1 + args.verbose
+    quiet_libraries(verbosity)
+    PROGRESS.configure(verbosity)
     # A key in any library's log line is redacted, whichever handler prints it.
     for handler in [*logging.getLogger().handlers, logging.lastResort]:
         if handler is not None and not any(isinstance(f, ScrubFilter) for f in handler.filters):
             handler.addFilter(ScrubFilter())
+    if project is None and args.command != "init":
+        print(scrub(f"error: {broken}"), file=sys.stderr)
+        return _json_error(args, str(broken), 2)
+    if project is not None:
+        activate(project)
+    if not getattr(args, "json", False):
+        return _dispatch(args)
+    # --json: one JSON document on stdout; everything a command prints for people goes to stderr
+    real_stdout = sys.stdout
+    with contextlib.redirect_stdout(sys.stderr):
+        code = _dispatch(args)
+    document = getattr(args, "json_document", None)
+    if document is None:
+        return _json_error(args, "no result (see stderr)", code, real_stdout)
+    print(json.dumps(document, indent=2, ensure_ascii=False), file=real_stdout)
+    return code
+
+
+def _json_error(args: argparse.Namespace, message: str, code: int, stream: TextIO | None = None) -> int:
+    """With --json, a failed command still prints one JSON document: what went wrong and its exit code."""
+    if getattr(args, "json", False):
+        print(json.dumps({"error": scrub(message), "exit_code": code}), file=stream or sys.stdout)
+    return code
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from harness.cli_calibrate import run as calibrate
+
+    return calibrate(args)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     handlers = {
         "bench": _bench,
         "run": _run,
@@ -535,6 +756,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "baseline": _baseline,
         "report": _report,
         "compare": _compare,
+        "init": _init,
+        "calibrate": _calibrate,
     }
     debug = os.environ.get("HARNESS_DEBUG") == "1"
     try:
@@ -549,15 +772,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         print(scrub(f"error: {err}"), file=sys.stderr)
+        args.json_document = {"error": scrub(str(err)), "exit_code": 2}
         return 2
     except KeyboardInterrupt:
         print("interrupted: finished cases are cached; run again to resume", file=sys.stderr)
+        args.json_document = {"error": "interrupted", "exit_code": 130}
         return 130
     except OSError as err:  # the environment: a folder not writable, a disk full, a file vanished
         if debug:
             raise
         where = err.filename or type(err).__name__
         print(scrub(f"error: {where}: {err.strerror or err}"), file=sys.stderr)
+        args.json_document = {"error": scrub(f"{where}: {err.strerror or err}"), "exit_code": 2}
         return 2
     except Exception as err:  # a bug: one line (HARNESS_DEBUG=1 shows the traceback), not 100
         if debug:
@@ -567,6 +793,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             scrub(f"error: unexpected {type(err).__name__}: {detail} (HARNESS_DEBUG=1 shows the traceback)"),
             file=sys.stderr,
         )
+        args.json_document = {"error": scrub(f"unexpected {type(err).__name__}: {detail}"), "exit_code": 1}
         return 1
 
 

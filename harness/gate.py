@@ -185,6 +185,13 @@ def gate(
             f"baseline was judged by [{', '.join(then.judges)}], the run by [{', '.join(report.judges)}]: "
             "scores from different judges do not compare (promote a new baseline with `make baseline`)",
         )
+    if then.suite.get("limit") != report.suite.get("limit"):  # --limit: a quick look, not a measurement
+        seen = [f"{r.n_cases} cases (--limit)" if r.suite.get("limit") else "all" for r in (report, then)]
+        raise InputError(
+            where,
+            f"the run saw {seen[0]} of {suite}'s test split, the baseline {seen[1]}: a limited run is "
+            "not gated against a full one (run without --limit to gate)",
+        )
     now_values = {record.case_id: {m: s.value for m, s in record.scores.items()} for record in records}
     missing, extra = set(baseline.cases) - set(now_values), set(now_values) - set(baseline.cases)
     if missing or extra:

@@ -96,6 +96,9 @@ class Report(BaseModel):
     by_tag: dict[str, dict[str, dict[str, Any]]] = Field(
         default_factory=dict, description="Per case tag, per metric: mean and number scored."
     )
+    timings: dict[str, float] = Field(
+        default_factory=dict, description="Seconds per stage of this run: prepare, answer, score."
+    )
 
     def finish(self, records: Sequence[Record], metrics: Sequence[Metric], cache: dict[str, int]) -> "Report":
         return self.model_copy(

@@ -7,8 +7,6 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from tqdm import tqdm
-
 from harness.cache import Cache
 from harness.errors import InputError
 from harness.files import ensure_writable, write_atomic
@@ -16,6 +14,7 @@ from harness.hashing import digest
 from harness.llm.usage import LEDGER, Tally, spent_since
 from harness.metrics import Metric, Score, build_metrics
 from harness.privacy import scrub
+from harness.progress import PROGRESS
 from harness.report import Record, Report, new_report, save_report
 from harness.suite import Case, Suite
 from harness.system import Answer, System, SystemSpec, build_system
@@ -50,6 +49,37 @@ def cached_answers(suite: Suite, spec: SystemSpec, cache: Cache) -> dict[str, An
     return found
 
 
+def limited(suite: Suite, limit: int | None) -> Suite:
+    """The suite with only its first `limit` test cases (--limit), for a quick look; None: all of them.
+
+    Its hash is the full suite's (the cases kept hash as before, so their cache entries are reused); the
+    run records the limit in run.json (suite.limit), which is what tells a limited run from a full one.
+    """
+    if limit is None or limit >= len(suite.test):
+        return suite
+    return suite.model_copy(update={"test": suite.test[:limit]})
+
+
+def prepare_doing(spec: SystemSpec, suite: Suite) -> str:
+    """What prepare() is about to do, in words, for its stage line."""
+    steps = []
+    if spec.retriever is not None:
+        steps.append(f"indexing {len(suite.corpus)} passages ({spec.retriever.method})")
+    if spec.finetune is not None:
+        steps.append(f"training {spec.generator.model} ({spec.finetune.method}) on {len(suite.train)} pairs")
+    return " and ".join(steps) or f"loading {spec.generator.model}"
+
+
+def _timed(cache: Cache, base: str, name: str, seconds: float | None = None) -> float | None:
+    """The time a stage of this system on this suite took last time (to announce), or store it."""
+    key = Cache.key("stage-time", base, name)
+    if seconds is None:
+        stored = cache.get(key)
+        return float(stored) if isinstance(stored, int | float) else None
+    cache.put(key, round(seconds, 3))
+    return seconds
+
+
 def answer_cases(
     suite: Suite,
     spec: SystemSpec,
@@ -57,29 +87,36 @@ def answer_cases(
     workers: int = 2,
     batch_size: int = 8,
     make_system: Callable[[SystemSpec, Cache], System] = build_system,
+    timings: dict[str, float] | None = None,
 ) -> tuple[list[Answer], Counts, dict[str, list[float]]]:
     """One Answer per test case, in order, from the cache or from the system (built only if needed).
 
     Also returns the system's training log (from the cache when the system was not built this time).
+    Each stage (prepare, answer) is announced on stderr and its seconds added to `timings`.
     """
+    timings = {} if timings is None else timings
     base = system_key(spec, suite)
     keys = [Cache.key("answer", base, case.hash) for case in suite.test]
     answers = cached_answers(suite, spec, cache)
     missing = [(case, key) for case, key in zip(suite.test, keys, strict=True) if case.id not in answers]
     training_key = Cache.key("training-log", base)
     training: dict[str, list[float]] = cache.get(training_key) or {}
+    if not missing:
+        PROGRESS.say(f"{len(suite.test)} answers from the cache")
     if missing:
-        system = make_system(spec, cache)
-        try:
-            system.prepare(suite)
-        except InputError:  # bad input found late is still bad input: one line, exit 2
-            raise
-        except Exception as err:  # e.g. training that cannot start: every case fails with the reason
-            reason = scrub(f"prepare failed: {type(err).__name__}: {err}")[:500]
-            for case, _ in missing:
-                answers[case.id] = Answer(case_id=case.id, error=reason)
-            ordered = [answers[case.id] for case in suite.test]
-            return ordered, Counts(computed=len(missing), cached=len(suite.test) - len(missing)), training
+        with PROGRESS.stage("prepare", prepare_doing(spec, suite), _timed(cache, base, "prepare"), timings):
+            system = make_system(spec, cache)
+            try:
+                system.prepare(suite)
+            except InputError:  # bad input found late is still bad input: one line, exit 2
+                raise
+            except Exception as err:  # e.g. training that cannot start: every case fails with the reason
+                reason = scrub(f"prepare failed: {type(err).__name__}: {err}")[:500]
+                for case, _ in missing:
+                    answers[case.id] = Answer(case_id=case.id, error=reason)
+                ordered = [answers[case.id] for case in suite.test]
+                return ordered, Counts(computed=len(missing), cached=len(suite.test) - len(missing)), training
+        _timed(cache, base, "prepare", timings["prepare"])
         training = dict(getattr(system, "training_log", None) or {})
         cache.put(training_key, training)
         batches = [missing[i : i + batch_size] for i in range(0, len(missing), batch_size)]
@@ -91,18 +128,17 @@ def answer_cases(
                     cache.put(key, answer.model_dump(mode="json"))
             return done
 
+        reused = len(suite.test) - len(missing)
+        doing = f"answering {len(missing)} cases" + (f" ({reused} more from the cache)" if reused else "")
         with (
+            PROGRESS.stage("answer", doing, None, timings),
             ThreadPoolExecutor(max_workers=workers) as pool,
-            tqdm(
-                total=len(missing), desc=f"answer {suite.name}/{spec.name}", disable=None, leave=False
-            ) as bar,
         ):
             futures = {pool.submit(answer_and_store, batch): batch for batch in batches}
             for future in as_completed(futures):
                 batch = futures[future]
                 for (case, _), answer in zip(batch, future.result(), strict=True):
                     answers[case.id] = answer
-                bar.update(len(batch))
     ordered = [answers[case.id] for case in suite.test]
     return ordered, Counts(computed=len(missing), cached=len(suite.test) - len(missing)), training
 
@@ -138,14 +174,38 @@ def run(
     batch_size: int = 8,
     make_system: Callable[[SystemSpec, Cache], System] = build_system,
     use_judge: bool = True,
+    limit: int | None = None,
 ) -> tuple[Report, Path]:
-    """Run one (suite, system): answer, score, summarise, and save the run folder."""
+    """Run one (suite, system): answer, score, summarise, and save the run folder.
+
+    `limit`: only the first N test cases (--limit); run.json records it. Each stage is announced on
+    stderr as `[i/n] suite × system: ...` and its seconds are kept in run.json (timings).
+    """
     ensure_writable(reports_dir / "runs", "the reports folder")  # before answering, not after
+    PROGRESS.next_run(f"{suite.name} × {spec.name}")
+    full = len(suite.test)
+    suite = limited(suite, limit)
+    if len(suite.test) < full:
+        PROGRESS.say(f"--limit {limit}: the first {len(suite.test)} of {full} test cases")
     before = LEDGER.snapshot()
-    answers, answered, training = answer_cases(suite, spec, cache, workers, batch_size, make_system)
+    timings: dict[str, float] = {}
+    answers, answered, training = answer_cases(suite, spec, cache, workers, batch_size, make_system, timings)
     metrics = build_metrics(suite, cache, use_judge=use_judge)
     stats = {"answers_computed": answered.computed, "answers_cached": answered.cached}
-    return score_answers(suite, spec, answers, metrics, cache, reports_dir, workers, stats, training, before)
+    return score_answers(
+        suite,
+        spec,
+        answers,
+        metrics,
+        cache,
+        reports_dir,
+        workers,
+        stats,
+        training,
+        before,
+        timings=timings,
+        limit={"limit": limit, "full_test_cases": full} if len(suite.test) < full else None,
+    )
 
 
 def score_answers(
@@ -159,9 +219,16 @@ def score_answers(
     stats: dict[str, int] | None = None,
     training: dict[str, list[float]] | None = None,
     before: dict[tuple[str, str], Tally] | None = None,
+    timings: dict[str, float] | None = None,
+    limit: dict[str, int | None] | None = None,
 ) -> tuple[Report, Path]:
-    """Score answers (fresh, or stored by an earlier run) and save them as a new run folder."""
+    """Score answers (fresh, or stored by an earlier run) and save them as a new run folder.
+
+    `limit` ({limit, full_test_cases}) goes into run.json's suite block when the run saw only the first
+    test cases; `timings` (seconds per stage) gets the scoring time and goes into run.json.
+    """
     before = LEDGER.snapshot() if before is None else before
+    timings = {} if timings is None else timings
     ensure_writable(reports_dir / "runs", "the reports folder")
     report, folder = new_report(suite, spec, metrics, reports_dir)
     records_path = folder / "records.jsonl"
@@ -191,9 +258,10 @@ def score_answers(
 
     # Judged metrics wait on the network, not the CPU: score as many cases at once as the judge allows.
     threads = max([workers, *(getattr(metric, "concurrency", 1) for metric in metrics)])
+    doing = f"scoring {len(answers)} answers on {len(metrics)} metrics"
     with (
+        PROGRESS.stage("score", doing, None, timings),
         ThreadPoolExecutor(max_workers=threads) as pool,
-        tqdm(total=len(answers), desc=f"score {suite.name}/{spec.name}", disable=None, leave=False) as bar,
     ):
         futures = [
             pool.submit(score_case, case, answer) for case, answer in zip(suite.test, answers, strict=True)
@@ -201,7 +269,6 @@ def score_answers(
         for future in as_completed(futures):
             record = future.result()
             records[record.case_id] = record
-            bar.update(1)
     ordered = [records[case.id] for case in suite.test]
     # records.jsonl was appended in completion order; rewrite it in case order now that all are in.
     write_atomic(
@@ -210,9 +277,10 @@ def score_answers(
     )
     stats = {**(stats or {}), "scores_computed": counts["computed"], "scores_cached": counts["cached"]}
     usage = usage_summary(spec, ordered, metrics, spent_since(before))
-    report = report.finish(ordered, metrics, stats).model_copy(
-        update={"training": training or {}, "usage": usage}
-    )
+    update: dict[str, Any] = {"training": training or {}, "usage": usage, "timings": timings}
+    if limit is not None:
+        update["suite"] = {**report.suite, **limit}
+    report = report.finish(ordered, metrics, stats).model_copy(update=update)
     save_report(report, folder)
     return report, folder
 
