@@ -306,6 +306,9 @@ def _execute(args: argparse.Namespace, suite_dirs: list[Path], system_files: lis
     specs = [load_system_spec(path) for path in system_files]
     cache = Cache(enabled=not args.no_cache)
     judging = {suite.name: use_judge(args, suite, specs, named) for suite in suites}
+    from harness.tables import check_metrics
+
+    check_metrics([list(suite.metrics) for suite in suites], args.metric)  # before running, not after
     if args.dry_run:
         args.json_document = {"dry_run": True, "estimate": "printed as a table on stderr; nothing was sent"}
         return _dry_run([limited(suite, args.limit) for suite in suites], specs, cache, judging)
@@ -334,9 +337,8 @@ def _execute(args: argparse.Namespace, suite_dirs: list[Path], system_files: lis
             runs.append((report, load_report(folder)[1], folder))
             PROGRESS.say(f"saved {folder}")
     PROGRESS.after_runs()
-    from harness.tables import check_metrics, comparison_tables
+    from harness.tables import comparison_tables
 
-    check_metrics([report for report, _, _ in runs], args.metric)
     print(comparison_tables([report for report, _, _ in runs], args.metric))
     print(
         "\n± is the half-width of the 95% bootstrap interval; "

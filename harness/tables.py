@@ -15,14 +15,15 @@ WIDTH = 120
 GAP = "  "
 
 
-def check_metrics(reports: Sequence[Report], wanted: Sequence[str]) -> None:
-    """--metric names a metric of at least one of the runs, or one line saying which there are."""
-    known = list(dict.fromkeys(name for report in reports for name in report.summary))
+def check_metrics(metric_lists: Sequence[Sequence[str]], wanted: Sequence[str]) -> None:
+    """--metric names a metric of at least one of the suites, or one line saying which there are."""
+    known = list(dict.fromkeys(name for names in metric_lists for name in names))
     for name in wanted:
         if name not in known:
             raise InputError(
                 "--metric",
-                f"no metric '{name}' in these runs{did_you_mean(name, known)} (metrics: {', '.join(known)})",
+                f"no metric '{name}' in these suites{did_you_mean(name, known)} "
+                f"(metrics: {', '.join(known)})",
             )
 
 

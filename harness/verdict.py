@@ -145,6 +145,13 @@ def check_comparable(runs: Sequence[tuple[Report, Sequence[Record]]]) -> None:
                 f"was judged by [{', '.join(report.judges)}] but {first.run_id} by "
                 f"[{', '.join(first.judges)}]: scores from different judges do not compare",
             )
+        if report.suite.get("limit") != first.suite.get("limit"):  # --limit runs compare only alike
+            raise InputError(
+                report.run_id,
+                f"saw {report.n_cases} test cases (--limit {report.suite.get('limit') or 'none'}) but "
+                f"{first.run_id} saw {first.n_cases} (--limit {first.suite.get('limit') or 'none'}): "
+                "run both with the same --limit, or without",
+            )
     names = [report.system["name"] for report, _ in runs]
     if twice := sorted(name for name, count in Counter(names).items() if count > 1):
         raise InputError(first.suite["name"], f"two runs of {twice[0]}: name one run folder per system")
@@ -295,7 +302,13 @@ def compare_runs(
         warnings=warnings(runs, overlap),
         summary=[],
     )
-    return verdict.model_copy(update={"summary": summary_sentences(verdict)})
+    from pathlib import Path
+
+    from harness.calibration import sentence as calibration_sentence
+
+    # beside the judged metrics: how far each agrees with people (harness calibrate), or "not calibrated"
+    calibration = calibration_sentence(first.summary, Path(first.suite.get("path", "")) / "suite.yaml")
+    return verdict.model_copy(update={"summary": summary_sentences(verdict) + calibration})
 
 
 def _rankings(
