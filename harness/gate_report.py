@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from harness.calibration.identity import suite_notes
 from harness.files import write_atomic
 from harness.gate import Check, GateResult
 from harness.report import format_value
@@ -77,6 +78,7 @@ def result_markdown(result: GateResult) -> str:
         "",
         f"- baseline: `{result.baseline}`",
         *(f"- {note}" for note in result.notes),
+        *(f"- {note}" for note in suite_notes(result.suite, [check.metric for check in result.checks])),
         "",
         "| " + " | ".join(header) + " |",
         "|" + " --- |" * len(header),

@@ -302,7 +302,13 @@ def compare_runs(
         warnings=warnings(runs, overlap),
         summary=[],
     )
-    return verdict.model_copy(update={"summary": summary_sentences(verdict)})
+    from pathlib import Path
+
+    from harness.calibration import sentence as calibration_sentence
+
+    # beside the judged metrics: how far each agrees with people (harness calibrate), or "not calibrated"
+    calibration = calibration_sentence(first.summary, Path(first.suite.get("path", "")) / "suite.yaml")
+    return verdict.model_copy(update={"summary": summary_sentences(verdict) + calibration})
 
 
 def _rankings(

@@ -270,6 +270,7 @@ class GeminiPeer:
         embed_dim: int = 64,
         scripts: dict[str, str] | None = None,
         port: int = 0,
+        sequences: dict[str, list[str]] | None = None,
     ) -> None:
         self.api_key = api_key
         self.latency_s = latency_s
@@ -278,6 +279,10 @@ class GeminiPeer:
         self.retry_delay_s = retry_delay_s
         self.embed_dim = embed_dim
         self.scripts = dict(scripts or {})
+        # key -> replies: the n-th generate request whose prompt contains the key gets the n-th reply
+        # (cycling), so a test can script a judge that disagrees with itself between repeats
+        self.sequences = {key: list(replies) for key, replies in (sequences or {}).items()}
+        self._sequence_calls: dict[str, int] = {}
         self.port = port
         self.url = ""
         self._lock = threading.Lock()
@@ -467,7 +472,9 @@ class GeminiPeer:
         if fault == "malformed":
             text = "Sure! Here are the statements: statements one, two"
         else:
-            scripted = next((reply for key, reply in self.scripts.items() if key in prompt), None)
+            scripted = self._next_in_sequence(prompt)
+            if scripted is None:
+                scripted = next((reply for key, reply in self.scripts.items() if key in prompt), None)
             if scripted is None:
                 scripted = _ragas_reply(prompt) or _generator_reply(system + "\n" + prompt)
             text = scripted
@@ -483,6 +490,16 @@ class GeminiPeer:
             },
             "modelVersion": model,
         }
+
+    def _next_in_sequence(self, prompt: str) -> str | None:
+        key = next((key for key in self.sequences if key in prompt), None)
+        if key is None or not self.sequences[key]:
+            return None
+        with self._lock:
+            count = self._sequence_calls.get(key, 0)
+            self._sequence_calls[key] = count + 1
+        replies = self.sequences[key]
+        return replies[count % len(replies)]
 
     def _embed(self, method: str, request: dict[str, Any], fault: str | None) -> dict[str, Any]:
         """Vectors per text; a malformed fault halves their width and an empty one returns none."""
