@@ -28,7 +28,11 @@ if TYPE_CHECKING:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="harness", description="Evaluate RAG, fine-tuned and hybrid systems side by side."
+        prog="harness",
+        description="Evaluate RAG, fine-tuned and hybrid systems side by side.",
+        epilog="Default folders (suites, systems, reports), the cache and the MLflow store are the "
+        "project's: the nearest harness.toml (or pyproject.toml with [tool.harness]) from here up; "
+        "`harness init` writes one. Every command and option: docs/cli.md.",
     )
     parser.add_argument("--version", action="version", version=f"harness {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -52,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
         )
 
     def add_run_options(sub: argparse.ArgumentParser) -> None:
+        # default folders: the project's (harness.toml at the project root), whatever the working directory
         sub.add_argument("--suites-dir", type=Path, default=Path("suites"), help="where suites live")
         sub.add_argument("--systems-dir", type=Path, default=Path("systems"), help="where systems live")
         sub.add_argument("--reports-dir", type=Path, default=Path("reports"), help="where run folders go")
