@@ -287,3 +287,38 @@ def test_squad_answers_without_text_take_the_abstention(tmp_path: Path) -> None:
     row = {"id": "1", "question": "q", "answers": {"text": [], "answer_start": []}}
     suite = write_suite(tmp_path, [row], abstention="Not in the documents.")
     assert suite.test[0].references == ("Not in the documents.",)
+
+
+def test_answers_located_deep_in_a_long_document_keep_their_offsets(tmp_path: Path) -> None:
+    # A document of several thousand words, answers near its start, middle and end: the spans a retriever
+    # uses to find the chunk that holds each answer must point at the answer in the whole document.
+    filler = " ".join(f"word{i % 97}" for i in range(4000))
+    facts = ["The Loire is 1,006 km long.", "Ilse Marwood coordinates the garden.", "Honey costs 6 euros."]
+    document = f"{facts[0]} {filler} {facts[1]} {filler} {facts[2]}"
+    questions = [
+        ("How long is the Loire?", "1,006 km"),
+        ("Who coordinates?", "Ilse Marwood"),
+        ("Honey?", "6 euros"),
+    ]
+    qas = [
+        {"id": f"q{i}", "question": q, "answers": [{"text": a, "answer_start": document.index(a)}]}
+        for i, (q, a) in enumerate(questions)
+    ]
+    path = tmp_path / "long.json"
+    data = [{"title": "Long", "paragraphs": [{"context": document, "qas": qas}]}]
+    path.write_text(json.dumps({"version": "1.1", "data": data}), encoding="utf-8")
+    folder = import_suite(
+        "squad",
+        str(path),
+        Options(name="long", out=tmp_path),
+        print_line=lambda _: None,
+        embed=stand_in_embed,
+    )
+    suite = load_suite(folder)
+    (passage,) = suite.corpus
+    assert len(passage.text.split()) > 8000
+    spans = {case.reference: case.answer_spans for case in (*suite.train, *suite.test)}
+    for _, answer in questions:
+        (span,) = spans[answer]
+        assert span.doc_id == passage.id and span.start == document.index(answer)
+    assert spans["6 euros"][0].start > 50000
