@@ -212,9 +212,11 @@ def _answers(
             if not item.strip():
                 continue
             start = offsets[position] if position < len(offsets) else None
-            valid = isinstance(start, int) and not isinstance(start, bool)
-            # The offset of the stripped answer text, in the raw context
-            pairs.append((item.strip(), start + len(item) - len(item.lstrip()) if valid else None))
+            if not isinstance(start, int) or isinstance(start, bool):
+                start = None
+            else:  # the offset of the stripped answer text, in the raw context
+                start += len(item) - len(item.lstrip())
+            pairs.append((item.strip(), start))
         return [text for text, _ in pairs], [start for _, start in pairs]
     texts = _texts(where, at, column, value)
     return (texts or None), [None] * len(texts)

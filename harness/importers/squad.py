@@ -50,7 +50,7 @@ def read_squad(source: str, options: Options) -> Imported:
         at = f"data[{i}]"
         if not isinstance(article, dict):
             raise InputError(where, f"{at}: an article must be an object")
-        title = article.get("title") if isinstance(article.get("title"), str) else ""
+        title: str = article["title"] if isinstance(article.get("title"), str) else ""
         paragraphs = _field(where, at, article, "paragraphs", list, "a list")
         for j, paragraph in enumerate(paragraphs):
             at = f"data[{i}].paragraphs[{j}]"
