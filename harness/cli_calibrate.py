@@ -149,6 +149,10 @@ def render(result: dict[str, Any]) -> str:
     ]
     for name, entry in result["metrics"].items():
         judge = entry["metric"]["judge"] or "no judge"
+        if not entry["n_scored_units"]:
+            reasons = "; ".join(f"{why} ({n})" for why, n in entry["unscored_reasons"].items())
+            lines.append(f"{name} [{judge}]: not calibrated: no answer could be scored: {reasons}")
+            continue
         pointer = {"headline": entry["headline"], "labels": labels["name"]}
         lines.append(f"{name} [{judge}]: {headline_text(pointer)}")
         for figure, found in entry["figures"].items():
@@ -186,14 +190,14 @@ def render(result: dict[str, Any]) -> str:
                 )
     ceiling = result.get("ceiling")
     if ceiling:
-        shown = [
+        parts = [
             f"{figure} {_figure(ceiling[figure])}"
             for figure in CEILING_FIGURES
             if isinstance(ceiling.get(figure), dict)
         ]
         lines.append(
             f"Ceiling (the first two labels of each item against each other, {ceiling['n_items']} items): "
-            + "; ".join(shown)
+            + "; ".join(parts)
         )
     else:
         lines.append("Ceiling: no item carries two labels")

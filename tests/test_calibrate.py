@@ -373,3 +373,36 @@ def test_save_keys_latest_by_identity(tmp_path: Path) -> None:
     pointer = identity.latest(metric, tmp_path / "reports")
     assert pointer is not None and pointer["identity"] == identity.identity(metric)
     assert not math.isnan(pointer["headline"]["value"])
+
+
+def test_gate_note_rebuilds_the_identity_from_suite_yaml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gate knows a run's suite and metric names: the judge comes from suite.yaml, and a metric whose
+    parameters differ there (another abstention answer) is another identity, so not calibrated."""
+    from harness.metrics.offline_judge import MiniLMFaithfulness
+
+    rows = [{"question": f"q{i}", "answer": str(i % 2), "label": i % 2} for i in range(10)]
+    labels = load_labels(write_jsonl(tmp_path / "labels.jsonl", rows))
+
+    class Stand(LabelAsScore):  # scored by a tiny metric, saved under minilm_faithfulness's identity
+        name = "minilm_faithfulness"
+
+    result = calibrate(labels, [Stand()], Cache(tmp_path / "cache"))
+    entry = result["metrics"]["minilm_faithfulness"]
+    real = MiniLMFaithfulness()
+    entry["identity"], entry["metric"] = identity.identity(real), identity.describe(real)
+    save(result, tmp_path / "reports")
+    monkeypatch.setenv(identity.SETTING, str(tmp_path / "reports" / "calibration"))
+    suites = tmp_path / "suites"
+    for name, extra in (("plain", {}), ("other", {"abstention": "No idea."})):
+        (suites / name).mkdir(parents=True)
+        spec = {"name": name, "version": 1, "corpus": "c.jsonl", "test": "t.jsonl", "metrics": {}, **extra}
+        (suites / name / "suite.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    (plain,) = identity.suite_notes("plain", ["token_f1", "minilm_faithfulness", "faithfulness"], suites)
+    assert plain.startswith("calibration against human labels: minilm_faithfulness: AUROC 1.00 [1.00, 1.00]")
+    assert plain.endswith("faithfulness: not calibrated") and "token_f1" not in plain
+    assert identity.suite_notes("other", ["minilm_faithfulness"], suites) == [
+        "calibration against human labels: minilm_faithfulness: not calibrated"
+    ]
+    assert identity.suite_notes("plain", ["token_f1", "rouge_l"], suites) == []

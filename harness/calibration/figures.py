@@ -290,7 +290,8 @@ def headline(figures: dict[str, Any], which: str) -> dict[str, Any]:
     name, chance, poor_below = HEADLINE[which]
     found = figures.get(name) or {}
     value, low = found.get("value"), found.get("ci_low")
-    poor = value is None or value < poor_below or low is None or low <= chance
+    # undefined (nothing scored, one class only): neither agreeing well nor poorly, just not measured
+    poor = None if value is None else value < poor_below or low is None or low <= chance
     return {
         "figure": name,
         "value": value,
@@ -299,5 +300,5 @@ def headline(figures: dict[str, Any], which: str) -> dict[str, Any]:
         "n_items": found.get("n_items", 0),
         "chance": chance,
         "poor_below": poor_below,
-        "agrees_poorly": bool(poor),
+        "agrees_poorly": poor,
     }

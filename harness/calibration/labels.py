@@ -152,6 +152,7 @@ def load_labels(
             raise InputError(where, f"row {number}: empty question")
         reference = _text(where, number, row, "reference")
         contexts = _contexts(where, number, row)
+        answers: tuple[str, ...]
         if kind == "pairwise":
             answers = (_text(where, number, row, "answer_a"), _text(where, number, row, "answer_b"))
             if answers[0] == answers[1]:
