@@ -185,6 +185,37 @@ def _generator_reply(text: str) -> str:
     return sentences[0] if sentences else "I do not know."
 
 
+_SUITEGEN = re.compile(r"\[suite-generation:(single|multi|unanswerable)\]")
+
+
+def _suitegen_reply(prompt: str) -> str | None:
+    """JSON for a `harness suites generate` prompt (harness/suitegen/prompts.py), built from its passages:
+    a sentence's first half becomes the question and its second half, copied from the passage, the answer;
+    the variant number picks the sentence, so a passage asked again gets another one."""
+    found = _SUITEGEN.search(prompt)
+    if found is None:
+        return None
+    kind, body = found.group(1), prompt[found.end() :]
+    texts = re.findall(r"Passage P\d[^\n]*:\n(.*?)(?=\n\s*\nPassage P\d|\Z)", body, flags=re.S)
+    variant = re.search(r"This is variant (\d+)", prompt)
+    pick = int(variant.group(1)) - 1 if variant else 0
+    halves = []
+    for text in texts:
+        sentences = _sentences(" ".join(text.split())) or ["Nothing"]
+        words = sentences[pick % len(sentences)].rstrip(".!?").split()
+        cut = max(1, len(words) // 2)
+        halves.append((" ".join(words[:cut]), " ".join(words[cut:]) or words[-1]))
+    if not halves:
+        return json.dumps({"question": ""})
+    head, tail = halves[0]
+    if kind == "unanswerable":
+        return json.dumps({"question": f'Who first wrote "{head}", and in which year was it revised?'})
+    question = f'What completes the statement "{head} ..."?'
+    if kind == "multi" and len(halves) > 1:
+        question = f'Given that "{halves[1][0]} {halves[1][1]}", what completes "{head} ..."?'
+    return json.dumps({"question": question, "answer": tail, "answer_from": "P1", "uses": ["P1", "P2"]})
+
+
 # ---- HTTP ------------------------------------------------------------------------------------------------
 
 
@@ -476,7 +507,9 @@ class GeminiPeer:
             if scripted is None:
                 scripted = next((reply for key, reply in self.scripts.items() if key in prompt), None)
             if scripted is None:
-                scripted = _ragas_reply(prompt) or _generator_reply(system + "\n" + prompt)
+                scripted = _ragas_reply(prompt) or _suitegen_reply(prompt)
+            if scripted is None:
+                scripted = _generator_reply(system + "\n" + prompt)
             text = scripted
         count = int((request.get("generationConfig") or {}).get("candidateCount") or 1)
         candidate = {"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP"}
