@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from harness.errors import InputError
 from harness.cli_suites import add_import_parser, suites_import
+from harness.cli_suitegen import ACTIONS as SUITEGEN_ACTIONS
+from harness.cli_suitegen import add_suitegen_parsers, suitegen_command
 from harness.privacy import ScrubFilter, scrub
 from harness.yamlfile import did_you_mean
 
@@ -108,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("names", nargs="*", help="suite names or folders (default: all)")
     validate.add_argument("--suites-dir", type=Path, default=Path("suites"))
     add_import_parser(suites_commands)
+    add_suitegen_parsers(suites_commands)
     validate.add_argument("--json", action="store_true", help="one JSON document on stdout")
 
     systems = commands.add_parser("systems", help="system commands")
@@ -770,6 +773,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     try:
         if getattr(args, "workers", 1) < 1:  # caught here, not after indexing and training
             raise InputError("--workers", f"must be at least 1, got {args.workers}")
+        if args.command == "suites" and args.action in SUITEGEN_ACTIONS:
+            return suitegen_command(args)
         if args.command == "suites":
             return suites_import(args) if args.action == "import" else _suites_validate(args)
         if args.command == "systems":
