@@ -142,8 +142,12 @@ def test_em_and_f1_equal_the_official_squad_v2_script_on_every_case(tmp_path: Pa
             # Unanswerable: the official script's gold is [""] and abstaining is predicting "". The harness
             # gives the case the suite's abstention as its reference, so abstaining is answering with it.
             assert case.references == (DEFAULT_ABSTENTION,)
+            # An abstention that goes on ("... who led them.") is still no answer; a reply that shares the
+            # abstention's words but answers ("The documents say Normans.") is an answer, worth 0 as there.
             pairs = [
                 (DEFAULT_ABSTENTION, ""),
+                ("The documents do not say who led them.", ""),
+                ("The documents say Normans.", "The documents say Normans."),
                 ("Normans", "Normans"),
                 ("Vikings from Norway", "Vikings from Norway"),
             ]
@@ -156,7 +160,7 @@ def test_em_and_f1_equal_the_official_squad_v2_script_on_every_case(tmp_path: Pa
             assert em.score(case, reply).value == pytest.approx(want_em, abs=1e-9), (case.id, harness_text)
             assert f1.score(case, reply).value == pytest.approx(want_f1, abs=1e-9), (case.id, harness_text)
             checked += 1
-    assert checked == 33
+    assert checked == 35
     # Several answers matter: the best one is taken, not the first ("Norse" is the second answer of n3).
     n3 = next(case for case in cases if case.id == "n3")
     assert f1.score(n3, Answer(case_id="n3", text="Norse")).value == 1.0

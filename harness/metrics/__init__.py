@@ -14,7 +14,7 @@ from harness.metrics.answer import (
 from harness.metrics.base import Metric, Score
 from harness.metrics.lexical import ExactMatch, Latency, Rouge, TokenF1
 from harness.metrics.offline_judge import MiniLMAnswerRelevancy, MiniLMFaithfulness
-from harness.metrics.retrieval import MRR, HitAtK, RecallAtK
+from harness.metrics.retrieval import MRR, HitAtK, RecallAtK, SpanHitAtK, corpus_documents
 from harness.suite import JudgeSpec, Suite
 from harness.yamlfile import did_you_mean
 
@@ -22,11 +22,14 @@ METRICS: dict[str, Callable[[Suite], Metric]] = {
     "rouge_1": lambda suite: Rouge("rouge_1", "rouge1"),
     "rouge_2": lambda suite: Rouge("rouge_2", "rouge2"),
     "rouge_l": lambda suite: Rouge("rouge_l", "rougeL"),
-    "exact_match": lambda suite: ExactMatch(),
-    "token_f1": lambda suite: TokenF1(),
-    "hit_at_k": lambda suite: HitAtK(suite.k),
-    "recall_at_k": lambda suite: RecallAtK(suite.k),
-    "mrr": lambda suite: MRR(),
+    "exact_match": lambda suite: ExactMatch(suite.abstention),
+    "token_f1": lambda suite: TokenF1(suite.abstention),
+    # Retrieval: k (and MRR's depth) in distinct documents; span_hit_at_k in the generator's chunks.
+    "hit_at_k": lambda suite: HitAtK(suite.k, corpus_documents(suite)),
+    "recall_at_k": lambda suite: RecallAtK(suite.k, corpus_documents(suite)),
+    "mrr": lambda suite: MRR(documents=corpus_documents(suite)),
+    "mrr_at_k": lambda suite: MRR(suite.k, corpus_documents(suite), "mrr_at_k"),
+    "span_hit_at_k": lambda suite: SpanHitAtK(suite.k),
     "answer_recall": lambda suite: AnswerRecall(suite.abstention),
     "answer_tokens": lambda suite: AnswerTokens(),
     "format_match": lambda suite: FormatMatch(suite.format, suite.abstention),

@@ -23,7 +23,7 @@ def abstains(text: str, abstention: str) -> bool:
     return bool(wanted) and (said == wanted or said.startswith(wanted + " "))
 
 
-def _is_abstention_case(case: Case, abstention: str | None) -> bool:
+def is_abstention_case(case: Case, abstention: str | None) -> bool:
     """Whether the case's reference is the suite's abstention (the documents do not answer it).
 
     With several references, the first (`Case.reference`) decides: an importer gives an unanswerable
@@ -54,7 +54,7 @@ class AnswerRecall:
     def score(self, case: Case, answer: Answer) -> Score:
         if not case.reference:
             return Score.unscored("no reference answer")
-        if _is_abstention_case(case, self.abstention):
+        if is_abstention_case(case, self.abstention):
             return Score.unscored("reference is the abstention: scored by abstain_correct")
         said = Counter(tokens(answer.text))
         scored = []  # (recall, found, reference tokens, index) per reference with tokens
@@ -109,7 +109,7 @@ class FormatMatch:
     def score(self, case: Case, answer: Answer) -> Score:
         if self._compiled is None:
             return Score.unscored("the suite declares no format")
-        if _is_abstention_case(case, self.abstention):
+        if is_abstention_case(case, self.abstention):
             return Score.unscored("reference is the abstention: no format expected")
         return Score(value=float(self._compiled.fullmatch(answer.text.strip()) is not None))
 
@@ -131,7 +131,7 @@ class AbstainCorrect:
     def score(self, case: Case, answer: Answer) -> Score:
         if self.abstention is None:
             return Score.unscored("the suite declares no abstention answer")
-        if not _is_abstention_case(case, self.abstention):
+        if not is_abstention_case(case, self.abstention):
             return Score.unscored("answerable case: scored by abstain_false")
         return Score(value=float(abstains(answer.text, self.abstention)))
 
@@ -156,6 +156,6 @@ class AbstainFalse:
             return Score.unscored("the suite declares no abstention answer")
         if not case.reference:
             return Score.unscored("no reference answer")
-        if _is_abstention_case(case, self.abstention):
+        if is_abstention_case(case, self.abstention):
             return Score.unscored("reference is the abstention: scored by abstain_correct")
         return Score(value=float(abstains(answer.text, self.abstention)))

@@ -3,6 +3,11 @@
 A case may have several accepted answers (`Case.references`); each metric takes the best over them, as the
 official SQuAD evaluation does for EM and F1 and `rouge_score`'s `score_multi` does for ROUGE (the best
 F-measure per ROUGE type). With more than one reference, a score's details say which one was best.
+
+On an unanswerable case (its reference is the suite's `abstention`), EM and F1 score what the official
+SQuAD v2.0 script scores against its empty gold answer: 1 when the answer abstains (see
+`answer.abstains`), else 0. Token overlap with the abstention sentence ("The documents say ...") is not
+partial credit. ROUGE stays a plain text overlap with the abstention sentence.
 """
 
 import functools
@@ -11,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from harness.metrics.answer import abstains, is_abstention_case
 from harness.metrics.base import Score
 from harness.suite import Case
 from harness.system import Answer
@@ -68,15 +74,29 @@ class Rouge:
         return Score(value=rouge_scores(answer.text, case.references)[self.rouge_type])
 
 
-class ExactMatch:
+class _Unanswerable:
+    """EM and F1 where the reference is the suite's abstention: did the answer abstain (1) or not (0)."""
+
+    def __init__(self, abstention: str | None = None) -> None:
+        self.abstention = abstention
+
+    def _unanswerable(self, case: Case, answer: Answer) -> Score | None:
+        if self.abstention is None or not is_abstention_case(case, self.abstention):
+            return None
+        return Score(value=float(abstains(answer.text, self.abstention)), details={"unanswerable": True})
+
+
+class ExactMatch(_Unanswerable):
     name = "exact_match"
     higher_is_better = True
-    version = 1
+    version = 2  # 2: an unanswerable case scores whether the answer abstained
     judge = ""
 
     def score(self, case: Case, answer: Answer) -> Score:
         if not case.references:
             return Score.unscored("no reference answer")
+        if (unanswerable := self._unanswerable(case, answer)) is not None:
+            return unanswerable
         said = normalise(answer.text)
         value, details = best([float(said == normalise(gold)) for gold in gold_answers(case)])
         return Score(value=value, details=details)
@@ -94,15 +114,17 @@ def token_f1(prediction: str, reference: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-class TokenF1:
+class TokenF1(_Unanswerable):
     name = "token_f1"
     higher_is_better = True
-    version = 1
+    version = 2  # 2: an unanswerable case scores whether the answer abstained
     judge = ""
 
     def score(self, case: Case, answer: Answer) -> Score:
         if not case.references:
             return Score.unscored("no reference answer")
+        if (unanswerable := self._unanswerable(case, answer)) is not None:
+            return unanswerable
         value, details = best([token_f1(answer.text, gold) for gold in gold_answers(case)])
         return Score(value=value, details=details)
 
