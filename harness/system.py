@@ -45,6 +45,47 @@ class GeneratorSpec(BaseModel):
     prompt: str | None = Field(
         None, description="LLM generators: template file with {question} and {context} (default: shipped)."
     )
+    base_url: str | None = Field(
+        None, description="openai: the server's URL, e.g. http://127.0.0.1:8000/v1 (vLLM, Ollama, LiteLLM)."
+    )
+    api_key_env: str | None = Field(
+        None, description="openai: the environment variable holding the key (default OPENAI_API_KEY)."
+    )
+    concurrency: int | None = Field(
+        None, ge=1, description="python: / http: cases answered at once (default 1 for python:, 4 for http:)."
+    )
+    input_key: str | None = Field(
+        None, description="python: a Runnable is invoked with {input_key: question} instead of the question."
+    )
+
+
+# Keys added for the python:, http: and openai: families; hashed only when set, so existing systems keep
+# their identity (their cached answers and the gate's baselines).
+EXTERNAL_GENERATOR_KEYS = ("base_url", "api_key_env", "concurrency", "input_key")
+EXTERNAL_FAMILIES = ("python", "http", "https")  # the system answers by itself: the harness neither
+# retrieves nor trains for it
+
+
+class HttpSpec(BaseModel):
+    """How an http: system's service is called: the request built and the reply read (docs/systems.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    request: dict[Literal["question", "case_id"], str] = Field(
+        default_factory=lambda: {"question": "question"},
+        description="Harness value -> request field (a dotted path, e.g. input.query).",
+    )
+    body: dict[str, Any] = Field(default_factory=dict, description="Constant fields sent with every request.")
+    answer: str = Field("answer", description="Reply path of the answer, e.g. data.answer.")
+    contexts: str | None = Field(
+        "contexts", description="Reply path of the contexts, e.g. data.sources[*].text (rag/hybrid kinds)."
+    )
+    context_ids: str | None = Field(None, description="Reply path of the contexts' corpus ids (optional).")
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Sent with every request; secrets only as ${ENV_VAR} references."
+    )
+    timeout_s: float = Field(60, gt=0, description="Per request; a timeout is retried.")
+    rpm: float | None = Field(None, gt=0, description="Requests per minute at most (None: not paced).")
+    max_attempts: int = Field(6, ge=1, description="Attempts per case (timeouts, 429 and 5xx are retried).")
 
 
 class FinetuneSpec(BaseModel):
@@ -84,10 +125,16 @@ class SystemSpec(BaseModel):
     retriever: RetrieverSpec | None = None
     generator: GeneratorSpec
     finetune: FinetuneSpec | None = None
+    http: HttpSpec | None = Field(None, description="http: systems: request and reply mapping.")
 
     @property
     def hash(self) -> str:
         fields = self.model_dump(mode="json")
+        for key in EXTERNAL_GENERATOR_KEYS:
+            if fields["generator"].get(key) is None:
+                fields["generator"].pop(key, None)
+        if fields.get("http") is None:
+            fields.pop("http", None)
         # A key added after systems were first released is hashed only when it is set to something else,
         # so existing systems keep their identity (their cached answers, and the gate's baselines).
         if fields.get("retriever") and fields["retriever"]["embeddings"] == DEFAULT_ENCODER:
@@ -96,6 +143,10 @@ class SystemSpec(BaseModel):
         template = prompt_path(self)
         if template is not None:  # a prompt edit changes answers; systems without one keep their hash
             parts.append(template.read_text(encoding="utf-8"))
+        if self.generator.model.startswith("python:"):  # an edit of the user's code changes answers
+            from harness.systems.python_callable import code_digest
+
+            parts.append(code_digest(self.generator.model))
         return digest(parts)
 
     @property
@@ -111,7 +162,7 @@ COMPONENT_VERSIONS = {"retrieval": 1, "extractive": 1, "minilm_tuned": 1, "minil
 
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
-PROMPTED_FAMILIES = ("hf", "gemini")  # generator families that fill a prompt template
+PROMPTED_FAMILIES = ("hf", "gemini", "openai")  # generator families that fill a prompt template
 
 
 def prompt_path(spec: SystemSpec) -> Path | None:
@@ -170,6 +221,8 @@ class System(Protocol):
 
 
 def _check_kind(path: Path, spec: SystemSpec) -> None:
+    if spec.generator.model.split(":", 1)[0] in EXTERNAL_FAMILIES:
+        return  # its kind is what the user declares; _check_external refuses harness-side blocks
     retrieves = spec.retriever is not None
     tuned = spec.finetune is not None or spec.generator.tuned
     problems = {
@@ -220,13 +273,27 @@ def _check_buildable(path: Path, spec: SystemSpec) -> None:
         local = ref.startswith(("/", "./", "../", "~")) or ref.count("/") > 1 or "\\" in ref
         if problem is None and local and not Path(ref).expanduser().exists():
             problem = f"key 'generator.model': no such model folder '{ref}'"
-    elif family == "gemini" and tune is not None:
+    elif family in EXTERNAL_FAMILIES:
+        problem = _external_problem(spec)
+    elif family in ("gemini", "openai") and tune is not None:
         problem = (
             f"key 'finetune': the harness does not fine-tune {spec.generator.model}; "
             "for a model tuned elsewhere, name it and set generator.tuned: true"
         )
     if problem:
         raise InputError(where, problem)
+
+
+def _external_problem(spec: SystemSpec) -> str | None:
+    """python: and http: systems retrieve and train by themselves; the harness only asks and records."""
+    family = spec.generator.model.split(":", 1)[0]
+    if spec.retriever is not None:
+        return f"key 'retriever': a {family}: system retrieves by itself (kind {spec.kind} is declared as is)"
+    if spec.finetune is not None:
+        return f"key 'finetune': a {family}: system trains by itself (python: gets the train split)"
+    if spec.http is not None and family == "python":
+        return "key 'http': only for http: systems"
+    return None
 
 
 def _minilm_problem(spec: SystemSpec) -> str | None:
@@ -265,6 +332,7 @@ def load_system_spec(path: Path | str) -> SystemSpec:
         "retriever": list(RetrieverSpec.model_fields),
         "generator": list(GeneratorSpec.model_fields),
         "finetune": list(FinetuneSpec.model_fields),
+        "http": list(HttpSpec.model_fields),
     }
     try:
         spec = SystemSpec.model_validate(raw)
@@ -273,6 +341,7 @@ def load_system_spec(path: Path | str) -> SystemSpec:
     _check_kind(path, spec)
     _check_prompt(path, spec)
     _check_buildable(path, spec)
+    _check_external(path, spec)
     if spec.retriever is not None:
         from harness.llm.backends import EMBEDDING_FAMILIES, check_ref
 
@@ -285,6 +354,28 @@ def load_system_spec(path: Path | str) -> SystemSpec:
         hint = did_you_mean(spec.generator.model, list(FACTORIES))
         raise InputError(str(path), f"key 'generator.model': unknown model '{spec.generator.model}'{hint}")
     return spec
+
+
+def _check_external(path: Path, spec: SystemSpec) -> None:
+    """A python: target is imported and its signature checked, an http: mapping parsed, when the YAML is
+    read: a typo fails `systems validate` in one line, not every case of a run."""
+    family = spec.generator.model.split(":", 1)[0]
+    owners = {"base_url": ("openai",), "api_key_env": ("openai",), "concurrency": EXTERNAL_FAMILIES}
+    owners["input_key"] = ("python",)
+    for key, families in owners.items():
+        if getattr(spec.generator, key) is not None and family not in families:
+            only = " and ".join(f"{name}:" for name in families if name != "https")
+            raise InputError(str(path), f"key 'generator.{key}': only for {only} generators")
+    if family == "python":
+        from harness.systems.python_callable import resolve
+
+        resolve(spec.generator.model, str(path), path.resolve().parent)
+    elif family in ("http", "https"):
+        from harness.systems.http_service import check_spec
+
+        check_spec(spec, str(path))
+    elif spec.http is not None:
+        raise InputError(str(path), "key 'http': only for http: systems")
 
 
 def build_system(spec: SystemSpec, cache: Any = None) -> System:

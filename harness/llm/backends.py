@@ -1,10 +1,12 @@
-"""Model references -> guarded LangChain objects: `gemini:<model>`, `hf:<model>`, `offline:minilm`."""
+"""Model references -> guarded LangChain objects: `gemini:<model>`, `openai:<model>`, `hf:<model>`,
+`offline:minilm`."""
 
 import os
 import threading
 from collections.abc import Sequence
 from typing import Any
 
+import httpx
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -18,10 +20,15 @@ from harness.llm.guarded import GuardedChat, GuardedEmbeddings, runtime
 from harness.llm.settings import ModelSettings, settings
 from harness.privacy import api_key
 
-CHAT_FAMILIES = ("gemini", "hf")
-EMBEDDING_FAMILIES = ("gemini", "offline")
+CHAT_FAMILIES = ("gemini", "openai", "hf")
+EMBEDDING_FAMILIES = ("gemini", "openai", "offline")
 OFFLINE_EMBEDDER = "offline:minilm"
 BASE_URL_VARIABLE = "HARNESS_GEMINI_BASE_URL"
+OPENAI_BASE_URL_VARIABLE = "HARNESS_OPENAI_BASE_URL"
+OPENAI_KEY_VARIABLE = "OPENAI_API_KEY"
+# Sent to a server given by base_url when no key is set: vLLM, Ollama and llama.cpp's server take any key
+# (the OpenAI client refuses to start without one).
+NO_KEY = "no-key"
 
 
 def family(ref: str) -> str:
@@ -39,6 +46,72 @@ def require_key(ref: str, where: str) -> str:
     return key
 
 
+def openai_endpoint(
+    ref: str, config: ModelSettings, where: str, url: str | None = None, key_variable: str | None = None
+) -> tuple[str | None, str]:
+    """(base URL, key) of an openai: model. The URL: the system's generator.base_url, else
+    HARNESS_OPENAI_BASE_URL, else the model's base_url in the settings (HARNESS_MODELS), else OpenAI's.
+    The key: the variable named by generator.api_key_env, else OPENAI_API_KEY; none is needed for a
+    server given by URL."""
+    url = url or os.environ.get(OPENAI_BASE_URL_VARIABLE) or config.base_url
+    variable = key_variable or OPENAI_KEY_VARIABLE
+    key = os.environ.get(variable)
+    if not key:
+        if url is None:
+            raise InputError(
+                where,
+                f"{ref} needs an API key: set {variable} (or give the base_url of a server that takes none)",
+            )
+        key = NO_KEY
+    return url, key
+
+
+def _http_error(err: Exception) -> Exception:
+    """The openai client's status errors as the httpx error they wrap, which the harness's retry policy
+    classifies (429 with its Retry-After, 5xx, other 4xx) like Gemini's; anything else unchanged."""
+    import openai
+
+    if isinstance(err, openai.APIStatusError):
+        message = f"{err.status_code} from {err.request.url}: {err.message}"
+        return httpx.HTTPStatusError(message, request=err.request, response=err.response)
+    return err
+
+
+class OpenAIErrors:
+    """A LangChain OpenAI chat model whose status errors are re-raised as httpx errors (see _http_error)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def invoke(self, messages: Any, stop: list[str] | None = None) -> Any:
+        try:
+            return self.inner.invoke(messages, stop=stop)
+        except Exception as err:
+            translated = _http_error(err)
+            if translated is err:
+                raise
+            raise translated from err
+
+
+class OpenAIEmbeddingErrors(Embeddings):
+    """OpenAIEmbeddings with its status errors re-raised as httpx errors (see _http_error)."""
+
+    def __init__(self, inner: Embeddings) -> None:
+        self.inner = inner
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        try:
+            return self.inner.embed_documents(texts)
+        except Exception as err:
+            translated = _http_error(err)
+            if translated is err:
+                raise
+            raise translated from err
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
 def check_ref(ref: str, families: Sequence[str], where: str, what: str) -> None:
     """A model reference of a known family with a name after the colon (validation, no loading)."""
     name = ref.split(":", 1)[1] if ":" in ref else ""
@@ -54,13 +127,34 @@ def chat(
     temperature: float = 0.0,
     max_output_tokens: int | None = None,
     where: str = "model",
+    base_url: str | None = None,
+    api_key_env: str | None = None,
 ) -> GuardedChat:
-    """A guarded chat model for `ref`. Gemini needs a key; hf: loads the checkpoint on first use."""
+    """A guarded chat model for `ref`. Gemini needs a key; openai: a key or a base_url (`base_url` and
+    `api_key_env` are a system's generator keys); hf: loads the checkpoint on first use."""
     check_ref(ref, CHAT_FAMILIES, where, "chat model")
     config = settings(ref)
     name = ref.split(":", 1)[1]
-    inner: BaseChatModel
-    if family(ref) == "gemini":
+    params: dict[str, Any] = {"temperature": temperature, "max_output_tokens": max_output_tokens}
+    inner: Any
+    if family(ref) == "openai":
+        from langchain_openai import ChatOpenAI
+
+        url, key = openai_endpoint(ref, config, where, base_url, api_key_env)
+        inner = OpenAIErrors(
+            ChatOpenAI(
+                model=name,
+                api_key=key,  # type: ignore[arg-type]
+                base_url=url,
+                temperature=temperature,
+                max_tokens=max_output_tokens,  # type: ignore[call-arg]
+                max_retries=0,  # the harness retries, honouring Retry-After
+                timeout=config.timeout_s,
+            )
+        )
+        if url is not None:  # one model name on two servers is two models: their cached calls differ
+            params["base_url"] = url
+    elif family(ref) == "gemini":
         from langchain_google_genai import ChatGoogleGenerativeAI
 
         options: dict[str, Any] = {}
@@ -77,18 +171,33 @@ def chat(
         )
     else:
         inner = LocalChat(ref=ref, max_new_tokens=max_output_tokens or 256)
-    params = {"temperature": temperature, "max_output_tokens": max_output_tokens}
     return GuardedChat(
         inner=inner, model=ref, params=params, purpose=purpose, runtime=runtime(ref, config), store=store
     )
 
 
 def embedder(ref: str, purpose: str, store: Cache | None, where: str = "model") -> GuardedEmbeddings:
-    """Guarded embeddings for `ref`: `gemini:<embedding model>` or the offline MiniLM."""
+    """Guarded embeddings for `ref`: `gemini:<embedding model>`, `openai:<embedding model>` (its server
+    from HARNESS_OPENAI_BASE_URL or the settings) or the offline MiniLM."""
     check_ref(ref, EMBEDDING_FAMILIES, where, "embeddings")
     config = settings(ref)
     inner: Embeddings
-    if family(ref) == "gemini":
+    if family(ref) == "openai":
+        from langchain_openai import OpenAIEmbeddings
+
+        url, key = openai_endpoint(ref, config, where)
+        inner = OpenAIEmbeddingErrors(
+            OpenAIEmbeddings(
+                model=ref.split(":", 1)[1],
+                api_key=key,  # type: ignore[arg-type]
+                base_url=url,
+                max_retries=0,
+                timeout=config.timeout_s,
+                # Send the texts as they are: counting tokens would fetch tiktoken's tables at run time.
+                check_embedding_ctx_length=False,
+            )
+        )
+    elif family(ref) == "gemini":
         from langchain_google_genai import GoogleGenerativeAIEmbeddings
 
         inner = GoogleGenerativeAIEmbeddings(

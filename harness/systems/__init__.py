@@ -21,10 +21,24 @@ def _generative(spec: Any, cache: Any = None) -> Any:
 
 
 def _chat(spec: Any, cache: Any = None) -> Any:
-    """A hosted chat model (gemini:), rag or closed-book; langchain-google-genai loads only when built."""
+    """A hosted chat model (gemini:, openai:), rag or closed-book; its client loads only when built."""
     from harness.systems.chat import ChatSystem
 
     return ChatSystem(spec, cache)
+
+
+def _python(spec: Any, cache: Any = None) -> Any:
+    """The user's own Python function, class or LangChain Runnable (python:<module>:<callable>)."""
+    from harness.systems.python_callable import PythonSystem
+
+    return PythonSystem(spec, cache)
+
+
+def _http(spec: Any, cache: Any = None) -> Any:
+    """The user's running service, one JSON POST per case (http:<url>, or the URL itself)."""
+    from harness.systems.http_service import HttpSystem
+
+    return HttpSystem(spec, cache)
 
 
 # generator family -> factory(spec, cache=None) -> System
@@ -33,6 +47,10 @@ FACTORIES: dict[str, Callable[..., Any]] = {
     "minilm": _tuned_minilm,
     "hf": _generative,
     "gemini": _chat,
+    "openai": _chat,  # any OpenAI-compatible chat server (vLLM, Ollama, llama.cpp, LiteLLM, hosted APIs)
+    "python": _python,
+    "http": _http,
+    "https": _http,  # `https://host/ask` written without the http: prefix
 }
 
 

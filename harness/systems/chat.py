@@ -1,4 +1,5 @@
-"""Systems around a hosted chat model (`gemini:<model>`): closed-book, or fed retrieved passages.
+"""Systems around a hosted chat model (`gemini:<model>`, or `openai:<model>` on any OpenAI-compatible
+server named by generator.base_url): closed-book, or fed retrieved passages.
 
 The harness does not fine-tune hosted models; a model tuned elsewhere is `generator.tuned: true`. Every
 call goes through the guarded client: cached, paced under the model's limits, retried, and billed.
@@ -50,6 +51,8 @@ class ChatSystem:
             temperature=0.0,
             max_output_tokens=self.spec.generator.max_new_tokens,
             where=f"system '{self.spec.name}'",
+            base_url=self.spec.generator.base_url,
+            api_key_env=self.spec.generator.api_key_env,
         )
 
     def answer(self, cases: Sequence[Case]) -> list[Answer]:
@@ -90,11 +93,13 @@ class ChatSystem:
         # The latency of the call when it was made (a cached call keeps its original latency).
         latency = float(reply.response_metadata.get("latency_s") or time.perf_counter() - start)
         text = str(reply.content).strip()
-        if not text and reply.response_metadata.get("finish_reason") == "MAX_TOKENS":
-            # Gemini 2.5 models think first, and thinking counts against the output budget (and is billed).
+        finish = reply.response_metadata.get("finish_reason")
+        if not text and finish in ("MAX_TOKENS", "length"):  # Gemini's name for it, and OpenAI's
+            # Gemini 2.5 models (and OpenAI's reasoning models) think first, and thinking counts against the
+            # output budget (and is billed).
             error = (
                 f"no answer within generator.max_new_tokens={self.spec.generator.max_new_tokens} "
-                "(MAX_TOKENS; thinking tokens count too): raise it"
+                f"({finish}; thinking tokens count too): raise it"
             )
             return Answer(case_id=case.id, error=error, latency_s=latency, usage=usage)
         return Answer(case_id=case.id, text=text, latency_s=latency, usage=usage)
