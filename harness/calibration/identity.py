@@ -25,10 +25,17 @@ _JUDGE = re.compile(r"^(?P<model>.+)@t=(?P<temperature>[0-9.e+-]+)\+(?P<embeddin
 
 def calibration_dir(reports_dir: Path | None = None) -> Path:
     """Where calibrations are kept: <reports-dir>/calibration; readers without a reports folder use
-    HARNESS_CALIBRATION_DIR, else reports/calibration in the working folder (the commands' default)."""
+    HARNESS_CALIBRATION_DIR, else the project's reports folder (harness.toml), else reports/ here."""
     if reports_dir is not None:
         return reports_dir / "calibration"
-    return Path(os.environ.get(SETTING) or Path("reports") / "calibration")
+    if os.environ.get(SETTING):
+        return Path(os.environ[SETTING])
+    try:
+        from harness.project import find_project
+
+        return find_project().reports_dir / "calibration"
+    except Exception:  # no project module, or a broken harness.toml (the command reports that itself)
+        return Path("reports") / "calibration"
 
 
 def identity(metric: Any) -> str:
@@ -154,11 +161,18 @@ def sentence(summaries: dict[str, Any], suite_yaml: Path | None = None) -> list[
     return ["Calibration against human labels: " + "; ".join(f"{m}: {t}" for m, t in found.items()) + "."]
 
 
-def suite_notes(suite: str, names: list[str], suites_dir: Path = Path("suites")) -> list[str]:
+def suite_notes(suite: str, names: list[str], suites_dir: Path | None = None) -> list[str]:
     """For the gate, which knows a run's suite and metric names: one line naming the calibration of each
     judged metric (its judge read from the suite's suite.yaml), or [] when none has a judge."""
     from harness.metrics.judged import JUDGED, judge_identity
 
+    if suites_dir is None:
+        try:
+            from harness.project import find_project
+
+            suites_dir = find_project().suites_dir
+        except Exception:  # a broken harness.toml: the command reports it; look in suites/ here
+            suites_dir = Path("suites")
     suite_yaml = suites_dir / suite / "suite.yaml"
     found = {}
     for name in names:
