@@ -35,7 +35,7 @@ def family(ref: str) -> str:
     return ref.split(":", 1)[0]
 
 
-def base_url(config: ModelSettings) -> str | None:
+def gemini_base_url(config: ModelSettings) -> str | None:
     return os.environ.get(BASE_URL_VARIABLE) or config.base_url
 
 
@@ -158,7 +158,7 @@ def chat(
         from langchain_google_genai import ChatGoogleGenerativeAI
 
         options: dict[str, Any] = {}
-        if (url := base_url(config)) is not None:
+        if (url := gemini_base_url(config)) is not None:
             options["base_url"] = url
         inner = ChatGoogleGenerativeAI(
             model=name,
@@ -203,7 +203,7 @@ def embedder(ref: str, purpose: str, store: Cache | None, where: str = "model") 
         inner = GoogleGenerativeAIEmbeddings(
             model=ref.split(":", 1)[1],
             api_key=require_key(ref, where),
-            base_url=base_url(config),
+            base_url=gemini_base_url(config),
             client_args={"timeout": config.timeout_s},
         )
     else:
