@@ -5,6 +5,7 @@ the labels, save it under <reports-dir>/calibration/ keyed by each metric's iden
 import datetime as dt
 import json
 import math
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,6 +22,7 @@ from harness.files import ensure_writable, write_atomic
 from harness.hashing import digest
 from harness.llm.usage import LEDGER, Tally, spent_since
 from harness.metrics import Metric, Score
+from harness.progress import PROGRESS
 from harness.report import git_state
 from harness.runner import metric_identity, score_answer
 from harness.suite import Case, Passage, Suite
@@ -73,18 +75,21 @@ def score_units(
 ) -> tuple[list[Score], dict[str, int]]:
     """Scores in order; through the runner's score cache (same keys) unless `cache` is None (a repeat)."""
     counts = {"computed": 0, "cached": 0}
+    lock = threading.Lock()
 
     def one(unit: tuple[Case, Answer]) -> Score:
         case, answer = unit
         key = Cache.key("score", metric_identity(metric), case.hash, digest(answer.model_dump(mode="json")))
         stored = cache.get(key) if cache is not None else None
         if stored is not None:
-            counts["cached"] += 1
+            with lock:
+                counts["cached"] += 1
             return Score.model_validate(stored)
         score = score_answer(metric, case, answer)
         if cache is not None and not score.transient:
             cache.put(key, score.model_dump(mode="json"))
-        counts["computed"] += 1
+        with lock:
+            counts["computed"] += 1
         return score
 
     threads = max(workers, getattr(metric, "concurrency", 1))
@@ -153,7 +158,8 @@ def calibrate(
         for item in labels.items
     ]
     for position, metric in enumerate(metrics):
-        scores, counts = score_units(metric, units, cache, workers)
+        with PROGRESS.stage("score", f"{metric.name}: scoring {len(units)} answers"):
+            scores, counts = score_units(metric, units, cache, workers)
         values = _values(scores)
         found = agreement(labels, values, seed)
         head = figures.headline(found, which)
@@ -174,8 +180,12 @@ def calibrate(
         }
         repeats = [values]
         if repeat > 1 and fresh:
-            for _ in range(repeat - 1):
-                again, _ = score_units(fresh[position], units, None, workers)
+            for again_index in range(2, repeat + 1):
+                doing = (
+                    f"{metric.name}: scoring {len(units)} answers again, no cache ({again_index} of {repeat})"
+                )
+                with PROGRESS.stage("repeat", doing):
+                    again, _ = score_units(fresh[position], units, None, workers)
                 repeats.append(_values(again))
             stacked = np.stack(repeats, axis=1)
             cut = threshold
