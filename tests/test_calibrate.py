@@ -406,3 +406,19 @@ def test_gate_note_rebuilds_the_identity_from_suite_yaml(
         "calibration against human labels: minilm_faithfulness: not calibrated"
     ]
     assert identity.suite_notes("plain", ["token_f1", "rouge_l"], suites) == []
+
+
+def test_shipped_ragchecker_set_loads_with_two_annotators_per_pair() -> None:
+    """The shipped set validates, and its annotators' agreement is the ceiling docs/calibration.md quotes."""
+    from harness.calibration.run import ceiling_of
+
+    root = Path(__file__).resolve().parent.parent / "calibration" / "ragchecker-meta"
+    labels = load_labels(root / "pairs.jsonl")
+    assert labels.kind == "pairwise" and len(labels.items) == 275 and labels.n_labels == 550
+    assert all(len(item.labels) == 2 and item.annotators == ("1", "2") for item in labels.items)
+    for name in ("LICENSE", "NOTICE", "README.md"):
+        assert (root / name).is_file()
+    ceiling = ceiling_of(labels, seed=0)
+    assert ceiling is not None
+    assert round(ceiling["correlation_spearman"]["value"], 2) == 0.69
+    assert round(ceiling["agreement_when_metric_decides"]["value"], 2) == 0.89
