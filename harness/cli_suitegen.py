@@ -98,7 +98,7 @@ def suitegen_command(args: argparse.Namespace) -> int:
             args.force,
             " ".join(shlex.quote(part) for part in parts),
         )
-        print(f"wrote {folder}: {documents} documents, {passages} passages")
+        print(f"wrote {folder}: {documents} document{'s' * (documents != 1)}, {passages} passages")
         print(f"next: harness suites generate {args.name} --model <chat model> --test N --train M --dry-run")
         return 0
     from harness.suitegen.generate import Options, generate

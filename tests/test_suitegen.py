@@ -153,7 +153,9 @@ def test_generate_runs_without_leakage_caches_and_its_dry_run_counts_the_calls(
     capsys.readouterr()
     assert generate(folder, "--dry-run") == 0
     out = capsys.readouterr().out
-    estimated = int(re.search(r"^gemini:gemini-2\.5-flash\s+suitegen\s+(\d+)", out, re.M).group(1))
+    found = re.search(r"^gemini:gemini-2\.5-flash\s+suitegen\s+(\d+)", out, re.M)
+    assert found is not None, out
+    estimated = int(found.group(1))
     assert estimated == 10 and not generations(peer)  # the dry run sent nothing
 
     assert generate(folder) == 0
@@ -180,6 +182,8 @@ def test_generate_runs_without_leakage_caches_and_its_dry_run_counts_the_calls(
     with (folder / "review.csv").open(encoding="utf-8", newline="") as handle:
         review = list(csv.DictReader(handle))
     assert len(review) == kept and all(row["keep"] == "yes" and row["gold_passage_text"] for row in review)
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    assert f"with `{FLASH}`" in readme and f"- kept {kept}: {len(suite.test)} test" in readme
 
     # A second generation is answered from the cache: zero requests, the same suite.
     before = len(peer.log())

@@ -219,13 +219,21 @@ def new_suite(
     folder.mkdir(parents=True, exist_ok=True)
     body = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     (folder / "corpus.jsonl").write_text(body, encoding="utf-8")
-    for stale in ("train.jsonl", "test.jsonl", "review.csv", "generated.jsonl", "rejected.jsonl"):
+    for stale in (
+        "train.jsonl",
+        "test.jsonl",
+        "review.csv",
+        "generated.jsonl",
+        "rejected.jsonl",
+        "generation.json",
+    ):
         (folder / stale).unlink(missing_ok=True)  # an overwritten suite's questions name old passages
     unit_words = "MiniLM word pieces" if unit == "tokens" else "characters"
     readme = [
         f"# {name}",
         "",
-        f"Built by `{command}` on {dt.date.today().isoformat()}: {len(documents)} documents cut into "
+        f"Built by `{command}` on {dt.date.today().isoformat()}: {len(documents)} document"
+        f"{'s' * (len(documents) != 1)} cut into "
         f"{len(rows)} passages of at most {size} {unit_words} (overlap {overlap}), with the retriever's "
         "splitter. Each corpus row keeps its document (`doc_id`), its character range in that document "
         "(`start`, `end`) and its file (`source`).",
