@@ -376,6 +376,10 @@ def _check_external(path: Path, spec: SystemSpec) -> None:
         check_spec(spec, str(path))
     elif spec.http is not None:
         raise InputError(str(path), "key 'http': only for http: systems")
+    elif family == "openai":
+        from harness.llm.backends import check_ref
+
+        check_ref(spec.generator.model, ("openai",), str(path), "key 'generator.model'")
 
 
 def build_system(spec: SystemSpec, cache: Any = None) -> System:

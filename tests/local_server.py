@@ -148,10 +148,10 @@ class LocalServer:
             if kind == "429" and fault is not None:
                 extra["Retry-After"] = f"{fault.retry_after_s:g}"
         else:
-            if kind == "slow" and fault is not None:
-                self._stopping.wait(fault.slow_s)
             status, payload = self.reply(path, body, headers)
-        with self._lock:
+        with self._lock:  # logged on arrival: a slow reply is in the log while its client waits
             self._log.append(Seen(time.monotonic(), path, status, kind, body, headers))
+        if kind == "slow" and fault is not None:
+            self._stopping.wait(fault.slow_s)
         data = b'{"choices": [{"message": ' if kind == "malformed" else json.dumps(payload).encode()
         return status, extra, data
