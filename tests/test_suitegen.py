@@ -207,9 +207,12 @@ def test_review_keeps_only_approved_rows_and_rechecks_edited_answers(
     path = folder / "review.csv"
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    answerable = [row for row in rows if row["type"] != "unanswerable"]
+    answerable = [row for row in rows[2:] if row["type"] != "unanswerable"]
     rows[0]["keep"] = "no"
+    removed = rows.pop(1)  # a row deleted from the sheet is rejected too, not lost
     answerable[-1]["answer"] = "purple elephants"  # not in its gold passage
+    fixed = answerable[0]  # shortened by a person: still in its passage, so kept as edited
+    fixed["answer"] = " ".join(fixed["answer"].split()[1:])
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -222,10 +225,13 @@ def test_review_keeps_only_approved_rows_and_rechecks_edited_answers(
     suite = load_suite(folder)
     ids = {case.id for case in suite.test + suite.train}
     assert rows[0]["id"] not in ids and answerable[-1]["id"] not in ids
-    assert len(ids) == len(rows) - 2
+    assert len(ids) == len(rows) - 2 and removed["id"] not in ids
     reasons = {row["id"]: row["reason"] for row in jsonl(folder / "rejected.jsonl")}
-    assert reasons[rows[0]["id"]] == "rejected in review"
+    assert reasons[rows[0]["id"]] == reasons[removed["id"]] == "rejected in review"
     assert reasons[answerable[-1]["id"]] == "answer not found in its gold passage"
+    assert (
+        next(case.reference for case in suite.test + suite.train if case.id == fixed["id"]) == fixed["answer"]
+    )
 
 
 def test_faults_end_with_every_row_generated_or_counted_with_its_reason(

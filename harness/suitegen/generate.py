@@ -411,12 +411,18 @@ def apply_review(folder: Path, print_line: Callable[[str], None], embed: Embed |
     if missing or not table:
         raise InputError(str(review), f"missing column '{missing[0]}'" if missing else "no rows")
     kept, rejected = [], [r for r in _read_jsonl(folder / "rejected.jsonl") if r.get("stage") == "generation"]
+    seen: dict[str, int] = {}
     for number, line in enumerate(table, start=2):  # row 1 is the header
         row = generated.get(str(line["id"]).strip())
         if row is None:
             raise InputError(
                 str(review), f"row {number}: id '{line['id']}' was not generated (generated.jsonl)"
             )
+        if row["id"] in seen:
+            raise InputError(
+                str(review), f"row {number}: id '{row['id']}' again (first at row {seen[row['id']]})"
+            )
+        seen[row["id"]] = number
         row = {
             **row,
             "question": " ".join(line["question"].split()),
@@ -442,6 +448,10 @@ def apply_review(folder: Path, print_line: Callable[[str], None], embed: Embed |
         if not row["question"]:
             raise InputError(str(review), f"row {number}: empty question")
         kept.append(row)
+    for key in sorted(set(generated) - set(seen)):  # a row deleted from the sheet is a rejection too
+        rejected.append(
+            _rejected(generated[key], "rejected in review", "row removed from review.csv", "review")
+        )
     kept, dropped = deduplicate(kept, NEAR_DUPLICATE_COSINE, embed or _minilm)
     rejected += [{**row, "stage": "review"} for row in dropped]
     meta_path = folder / "generation.json"
