@@ -248,7 +248,8 @@ def test_faults_end_with_every_row_generated_or_counted_with_its_reason(
     monkeypatch.setenv("HARNESS_MODELS", str(tmp_path / "serial.yaml"))
     peer.fail("429", times=2)  # retried after the server's delay: these rows still come back
     peer.fail("malformed", times=1, match="[suite-generation:single]")
-    peer.fail("500", times=3, match="[suite-generation:unanswerable]")  # all 3 attempts of one call
+    # All 3 attempts of one call fail with a 500 whose message echoes the key (a careless proxy).
+    peer.fail("leak", times=3, match="[suite-generation:unanswerable]")
     # A generator whose answer is not in the passage it was given.
     wrong = {"question": "What colour is the hive?", "answer": "purple", "uses": ["P1", "P2"]}
     peer.scripts["Honey is harvested"] = json.dumps(wrong)
@@ -261,6 +262,9 @@ def test_faults_end_with_every_row_generated_or_counted_with_its_reason(
     assert {"unparsable reply", "call failed"} <= reasons
     assert all(row["reason"] and row["id"] for row in rejected)
     assert re.search(r"rejected \d+: call failed 1, unparsable reply 1", out)
+    failed = next(row for row in rejected if row["reason"] == "call failed")
+    assert "server error (5xx) after 3 attempts" in failed["detail"]
+    assert KEY not in (folder / "rejected.jsonl").read_text(encoding="utf-8") and KEY not in out
     assert any("Honey is harvested" in prompt for prompt in generations(peer))
     assert "answer not found in its gold passage" in reasons
     assert sum(r.status == 429 for r in peer.log()) == 2

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import InputError
+from harness.privacy import scrub
 from harness.suitegen.plan import Request, parse_mix, plan, read_corpus
 from harness.suitegen.prompts import check_reply, supported
 from harness.text import normalise
@@ -98,7 +99,7 @@ def _chat(options: Options, build: bool) -> tuple[Any, dict[str, Any]]:
     except InputError:
         if build:
             raise
-        return None, params  # a dry run needs no key: nothing it estimates is found in the cache then
+        return None, params  # a dry run needs no key: the cache is looked up with the parameters chat() sets
     return model, dict(model.params)
 
 
@@ -347,7 +348,8 @@ def generate(options: Options, print_line: Callable[[str], None], embed: Embed |
     rejected = [{**row, "asked_about": row.pop("passages"), "stage": "generation"} for row in impossible]
     for request, reply in zip(requests, replies, strict=True):
         if isinstance(reply, BaseException):
-            what = getattr(reply, "what", None) or type(reply).__name__
+            # CallFailed says what failed after how many attempts (its text is already scrubbed of keys)
+            what = scrub(f"{type(reply).__name__}: {reply}")[:300]
             row = {
                 "id": request.id,
                 "split": request.split,
