@@ -511,7 +511,7 @@ def test_dry_run_sends_nothing_and_counts_only_what_is_not_cached(
     ("metrics", "judge", "key", "expected"),
     [
         (("faithfulness",), None, True, "suite.yaml: metrics: 'faithfulness' is graded by an LLM"),
-        (("faithfulness",), {"model": "openai:gpt"}, True, "suite.yaml: key 'judge.model': unknown model"),
+        (("faithfulness",), {"model": "mistral:large"}, True, "suite.yaml: key 'judge.model': unknown model"),
         (("token_f1",), JUDGE, False, "rag-gemini.yaml: gemini:gemini-2.5-flash needs GOOGLE_API_KEY"),
         (("faithfulness",), JUDGE, False, f"suite.yaml: the judge {FLASH} needs GOOGLE_API_KEY"),
     ],
