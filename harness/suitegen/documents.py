@@ -60,6 +60,8 @@ class _HTMLText(HTMLParser):
         self._stack: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag == "body" and "head" in self._stack:  # </head> may be left out
+            del self._stack[self._stack.index("head") :]
         if tag in self.BLOCKS:
             self.parts.append("\n")
         if tag not in ("br", "meta", "link", "img", "hr", "input"):
@@ -152,17 +154,30 @@ def _doc_id(path: Path, base: Path, taken: set[str]) -> str:
     return candidate
 
 
-def load_documents(docs: str) -> list[Document]:
+def _base(docs: str) -> Path:
+    """What document ids are relative to: the folder given, or a glob's folders before its first pattern."""
+    if Path(docs).is_dir():
+        return Path(docs)
+    parts = Path(docs).parts
+    first = next((i for i, part in enumerate(parts) if glob.has_magic(part)), None)
+    return Path(*parts[:first]) if first else Path(docs).parent
+
+
+def load_documents(docs: str) -> tuple[list[Document], list[Path]]:
+    """The documents with text, and the files skipped because they hold none (an empty page, say)."""
     paths = find_documents(docs)
-    base = Path(docs) if Path(docs).is_dir() else Path(glob.escape(docs)).parent
+    base = _base(docs)
     taken: set[str] = set()
-    documents = []
+    documents, empty = [], []
     for path in paths:
         title, text = _read(path)
         if not text:
-            raise InputError(str(path), "no text in this document")
+            empty.append(path)
+            continue
         documents.append(Document(_doc_id(path, base, taken), path, title or path.stem, text))
-    return documents
+    if not documents:
+        raise InputError(docs, f"no text in any of its {len(paths)} documents")
+    return documents, empty
 
 
 def passages(documents: list[Document], size: int, overlap: int, unit: str) -> list[dict[str, Any]]:
@@ -214,7 +229,7 @@ def new_suite(
     folder = suites_dir / name
     if folder.exists() and any(folder.iterdir()) and not force:
         raise InputError(str(folder), "already exists: choose another name, or --force to overwrite it")
-    documents = load_documents(docs)
+    documents, empty = load_documents(docs)
     rows = passages(documents, size, overlap, unit)
     folder.mkdir(parents=True, exist_ok=True)
     body = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
@@ -266,4 +281,6 @@ def new_suite(
         "",
     ]
     write_atomic(folder / "suite.yaml", "\n".join(spec))
+    for path in empty:
+        print(f"skipped {path}: no text")
     return folder, len(documents), len(rows)
