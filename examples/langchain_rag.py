@@ -12,14 +12,16 @@ from langchain_core.runnables import RunnableLambda, RunnableParallel, RunnableP
 from examples.offline_parts import BM25Retriever, closest_sentence
 
 
+def read(x: dict) -> dict:  # a real chain has its chat model here
+    return {**x, "answer": closest_sentence(x["question"], x["context"])}
+
+
 class GardenRAG:
     def index(self, corpus: list[dict]) -> None:
         docs = [Document(page_content=p["text"], id=p["id"]) for p in corpus]
-        retrieve = RunnableParallel(
-            context=BM25Retriever.from_documents(docs), question=RunnablePassthrough()
-        )
-        read = RunnableLambda(lambda x: {**x, "answer": closest_sentence(x["question"], x["context"])})
-        self.chain = retrieve | read
+        retriever = BM25Retriever.from_documents(docs)
+        retrieve = RunnableParallel(context=retriever, question=RunnablePassthrough())
+        self.chain = retrieve | RunnableLambda(read)
 
     def answer(self, question: str) -> dict:
         return self.chain.invoke(question)  # {"question", "context": [Document, ...], "answer"}

@@ -71,7 +71,7 @@ class HttpSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     request: dict[Literal["question", "case_id"], str] = Field(
-        default_factory=lambda: {"question": "question"},
+        default_factory=lambda: {"question": "question"},  # type: ignore[arg-type]
         description="Harness value -> request field (a dotted path, e.g. input.query).",
     )
     body: dict[str, Any] = Field(default_factory=dict, description="Constant fields sent with every request.")

@@ -189,10 +189,10 @@ def embedder(ref: str, purpose: str, store: Cache | None, where: str = "model") 
         inner = OpenAIEmbeddingErrors(
             OpenAIEmbeddings(
                 model=ref.split(":", 1)[1],
-                api_key=key,  # type: ignore[arg-type]
-                base_url=url,
+                openai_api_key=key,  # type: ignore[arg-type]
+                openai_api_base=url,
                 max_retries=0,
-                timeout=config.timeout_s,
+                request_timeout=config.timeout_s,
                 # Send the texts as they are: counting tokens would fetch tiktoken's tables at run time.
                 check_embedding_ctx_length=False,
             )
