@@ -16,6 +16,7 @@ from harness.llm.guarded import estimate_tokens
 from harness.llm.settings import settings
 from harness.metrics.base import Metric
 from harness.metrics.judged import JUDGED, RagasMetric
+from harness.retrieval_settings import chunk_chars
 from harness.suite import Case, Suite
 from harness.system import Answer, SystemSpec, prompt_path
 
@@ -64,7 +65,7 @@ def estimate(
     if missing and model.split(":", 1)[0] in ("gemini", "hf"):
         template = prompt_path(spec)
         overhead = len(template.read_text(encoding="utf-8")) if template else 0
-        context = spec.retriever.top_k * spec.retriever.chunk_size if spec.retriever else 0
+        context = spec.retriever.top_k * chunk_chars(spec.retriever) if spec.retriever else 0
         lines.append(
             Line(
                 model,
@@ -104,7 +105,7 @@ def _calls(name: str, case: Case, answer: Answer | None, spec: SystemSpec) -> tu
     if answer is not None and answer.contexts is not None:
         contexts = [passage.text for passage in answer.contexts]
     elif spec.retriever is not None:
-        contexts = ["x" * spec.retriever.chunk_size] * spec.retriever.top_k
+        contexts = ["x" * chunk_chars(spec.retriever)] * spec.retriever.top_k
     else:
         contexts = []
     needs_contexts = JUDGED[name][1]

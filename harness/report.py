@@ -69,6 +69,7 @@ class MetricSummary(BaseModel):
     n_scored: int
     n_unscored: int
     unscored_reasons: dict[str, int] = Field(default_factory=dict)
+    description: str = Field("", description="What it measures, with its unit and depth (e.g. k documents).")
 
 
 class Report(BaseModel):
@@ -142,6 +143,7 @@ def summarise_metric(metric: Metric, records: Sequence[Record]) -> MetricSummary
         n_scored=len(values),
         n_unscored=len(records) - len(values),
         unscored_reasons=dict(reasons.most_common()),
+        description=getattr(metric, "description", ""),
     )
 
 
@@ -258,11 +260,14 @@ def format_summary(name: str, summary: MetricSummary) -> str:
 
 
 def summary_markdown(report: Report) -> str:
+    from harness.retrieval_settings import describe_retriever
+
     lines = [
         f"# {report.suite['name']} v{report.suite['version']} × {report.system['label']}",
         "",
         f"- kind: {report.system['kind']}; system hash {report.system['hash']}; "
         f"suite hash {report.suite['hash']}",
+        f"- retrieval: {describe_retriever(report.system.get('spec', {}).get('retriever'))}",
         f"- judges: {', '.join(report.judges) or 'none (lexical metrics only)'}",
         f"- git: {report.git['commit']}{' (dirty)' if report.git.get('dirty') else ''}; "
         f"harness {report.harness_version}",
@@ -281,6 +286,9 @@ def summary_markdown(report: Report) -> str:
         )
         shown = name if summary.higher_is_better is not None else f"{name} (no better direction)"
         lines.append(f"| {shown} | {mean}{ci} | {summary.n_scored} | {summary.n_unscored} | {reasons} |")
+    described = [f"- {name}: {m.description}" for name, m in report.summary.items() if m.description]
+    if described:
+        lines += ["", "What the metrics measure:", "", *described]
     if report.by_tag:
         names = list(report.summary)
         lines += [

@@ -13,6 +13,7 @@ from harness.baseline import baseline_file, load_baseline
 from harness.charts import chart_name, clear_charts, kind_rank, metric_chart, tradeoff_chart
 from harness.errors import InputError
 from harness.report import Record, Report, format_summary, format_value
+from harness.retrieval_settings import describe_retriever
 from harness.verdict import SuiteVerdict, format_diff, outcome_text, rank_metric, render_text, to_json
 
 WORST_CASES = 5
@@ -189,7 +190,8 @@ def render_markdown(sections: Sequence[Section], stamp: str) -> str:
         lines += [
             f"- **{md(e.report.system['label'])}** ({e.report.system['kind']}): {e.report.n_cases} cases, "
             f"{e.report.n_errors} failed; {cost_note(e.report)}; run `{e.report.run_id}`; "
-            f"{md(e.baseline_note)}"
+            f"{md(e.baseline_note)}; retrieval: "
+            f"{md(describe_retriever(e.report.system.get('spec', {}).get('retriever')))}"
             for e in entries
         ]
         lines += ["", "| metric | " + " | ".join(md(e.report.system["name"]) for e in entries) + " |"]
@@ -357,7 +359,7 @@ def render_html(sections: Sequence[Section], stamp: str) -> str:
             parts.append(_html_verdict(section))
         parts.append(
             "<table><tr><th>system</th><th>kind</th><th>cases</th><th>failed</th><th>tokens, cost</th>"
-            "<th>run</th><th>baseline</th></tr>"
+            "<th>run</th><th>baseline</th><th>retrieval</th></tr>"
         )
         for entry in section.entries:
             r = entry.report
@@ -369,6 +371,7 @@ def render_html(sections: Sequence[Section], stamp: str) -> str:
                 cost_note(r),
                 r.run_id,
                 entry.baseline_note,
+                describe_retriever(r.system.get("spec", {}).get("retriever")),
             ]
             parts.append("<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in cells) + "</tr>")
         parts.append("</table>")

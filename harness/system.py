@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer, model_validator
 
 from harness.errors import InputError
 from harness.hashing import digest
@@ -20,21 +20,72 @@ DEFAULT_ENCODER = "offline:minilm"
 
 
 class RetrieverSpec(BaseModel):
-    """How passages are found: chunking, then BM25, dense MiniLM, or both fused by reciprocal rank."""
+    """How passages are found: chunking, then BM25, dense MiniLM, or both fused by reciprocal rank.
+
+    Two depths, in two units: the generator reads the `top_k` best chunks; the retrieval metrics
+    (hit_at_k, recall_at_k, mrr) score the ranking of distinct documents, `rank_depth` of them, however
+    many chunks that takes (docs/retrieval.md).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     method: Literal["bm25", "dense", "hybrid"] = "hybrid"
-    top_k: int = Field(5, ge=0, description="Passages handed to the generator (0 retrieves nothing).")
-    chunk_size: int = Field(512, ge=32, description="Characters per chunk.")
-    chunk_overlap: int = Field(64, ge=0)
+    top_k: int = Field(
+        5, ge=0, description="Chunks handed to the generator (0 retrieves nothing); not what metrics count."
+    )
+    chunk_size: int = Field(
+        192,
+        ge=8,
+        description="Chunk length in chunk_unit: 192 MiniLM word pieces leave room for a title and a "
+        "question in MiniLM's 256; passages no longer than this stay whole.",
+    )
+    chunk_unit: Literal["tokens", "chars"] = Field(
+        "tokens",
+        description="tokens: word pieces of MiniLM's tokenizer (the offline encoder's; the stand-in count "
+        "for a hosted encoder and for bm25); chars: characters.",
+    )
+    chunk_overlap: int = Field(32, ge=0, description="Tokens (or characters) shared by neighbouring chunks.")
+    fusion_depth: int = Field(
+        20, ge=1, description="hybrid: how many chunks of each list (BM25, dense) rank fusion fuses."
+    )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    index_titles: bool = Field(True, description="Index and embed each chunk as its title line + text.")
+    rank_depth: int = Field(
+        20,
+        ge=1,
+        description="Distinct documents ranked per question for hit_at_k, recall_at_k and mrr (at least "
+        "the suite's k and the MRR depth).",
+    )
     embeddings: str = Field(
         DEFAULT_ENCODER, description="Dense encoder: offline:minilm, or gemini:<embedding model> (a key)."
     )
 
+    @model_validator(mode="after")
+    def _consistent(self) -> "RetrieverSpec":
+        from pydantic_core import PydanticCustomError
+
+        from harness.retrieval_settings import MINILM_WINDOW
+
+        if self.method == "hybrid" and self.fusion_depth < self.top_k:
+            raise PydanticCustomError(
+                "retriever",
+                f"fusion_depth {self.fusion_depth} is less than top_k {self.top_k}: fusion would rank fewer "
+                "chunks than the generator reads",
+            )
+        minilm = self.method != "bm25" and self.embeddings == DEFAULT_ENCODER
+        if minilm and self.chunk_unit == "tokens" and self.chunk_size > MINILM_WINDOW:
+            raise PydanticCustomError(
+                "retriever",
+                f"chunk_size {self.chunk_size} tokens is more than MiniLM embeds ({MINILM_WINDOW} word "
+                "pieces, title included): the rest of each chunk would be cut off unseen (for the old "
+                "meaning, characters, add chunk_unit: chars)",
+            )
+        return self
+
 
 class GeneratorSpec(BaseModel):
-    """What writes the answer: `extractive` (offline, no LLM), `minilm`, `hf:<model>` or `gemini:<model>`."""
+    """What writes the answer: `extractive` (offline, no LLM), `minilm`, `hf:<model>`, `gemini:<model>`,
+    `openai:<model>`, or the user's own system: `python:<module>:<callable>`, `http:<url>`
+    (docs/systems.md)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     model: str
@@ -202,6 +253,20 @@ class Answer(BaseModel):
     latency_s: float = 0.0
     usage: dict[str, int] = Field(default_factory=dict)
     error: str | None = None
+    ranking: tuple[str, ...] | None = Field(
+        None,
+        description="Distinct document ids the retriever ranked, best first, as deep as its rank_depth: what "
+        "hit_at_k, recall_at_k and mrr score (contexts are the top_k chunks the generator read). None: the "
+        "system reports no ranking; those metrics then read the documents of its contexts.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_empty_ranking(self, handler: Any) -> Any:
+        # Answers without a ranking dump as they did before it existed: their score cache keys stay.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("ranking", ()) is None:
+            del data["ranking"]
+        return data
 
 
 class System(Protocol):

@@ -14,7 +14,7 @@ def cheap_rag(folder: Path) -> Path:
         "kind: rag\n"
         "profile: offline\n"
         "description: BM25 + MiniLM retrieval quoted by the extractive reader (MLflow tests).\n"
-        "retriever: {method: hybrid, top_k: 5, chunk_size: 512, chunk_overlap: 64}\n"
+        "retriever: {method: hybrid, top_k: 5, chunk_size: 192, chunk_overlap: 32}\n"
         "generator: {model: extractive, max_sentences: 1}\n",
         encoding="utf-8",
     )

@@ -337,7 +337,7 @@ SYSTEM_CASES = [
         id="gemini-finetune",
     ),
     pytest.param(
-        "name: s\nkind: rag\nretriever: {chunk_size: 512, chunk_overlap: 600}\n"
+        "name: s\nkind: rag\nretriever: {chunk_size: 512, chunk_unit: chars, chunk_overlap: 600}\n"
         "generator: {model: extractive}\n",
         "key 'retriever.chunk_overlap': 600 is more than half of chunk_size 512 (at most 256)",
         id="overlap-above-size",
@@ -499,7 +499,7 @@ def test_a_run_whose_every_answer_failed_exits_1_and_keeps_its_cases(
 EXTRACTIVE = """\
 name: rag-extractive
 kind: rag
-retriever: {method: hybrid, top_k: 5, chunk_size: 512, chunk_overlap: 64}
+retriever: {method: hybrid, top_k: 5, chunk_size: 192, chunk_overlap: 32}
 generator: {model: extractive, max_sentences: 1}
 """
 

@@ -104,7 +104,8 @@ class GenerativeSystem:
             raise RuntimeError("prepare() must run before answer()")
         start = time.perf_counter()
         questions = [case.question for case in cases]
-        found: list[list[Passage]] | None = self.retriever.search(questions) if self.retriever else None
+        results = self.retriever.retrieve(questions) if self.retriever else None
+        found: list[list[Passage]] | None = [r.passages for r in results] if results is not None else None
         prompts = [
             fill(self.template, question, found[row] if found is not None else None)
             for row, question in enumerate(questions)
@@ -118,6 +119,7 @@ class GenerativeSystem:
                 text=generation.text,
                 # None marks a closed-book answer, so context metrics report "not applicable", not 0.
                 contexts=tuple(found[row]) if found is not None else None,
+                ranking=results[row].ranking if results is not None else None,
                 latency_s=latency,
                 usage={
                     "prompt_tokens": generation.prompt_tokens,

@@ -38,11 +38,17 @@ def retrieve_and_read(retriever: Retriever, reader: Reader, cases: Sequence[Case
     """Retrieve for a batch of cases, then read each case's passages into an answer."""
     start = time.perf_counter()
     questions = [case.question for case in cases]
-    contexts = retriever.search(questions)
-    texts = reader.read(questions, contexts)
+    found = retriever.retrieve(questions)
+    texts = reader.read(questions, [result.passages for result in found])
     # Cases are answered as a batch; each answer's latency is its share of the batch's wall time.
     latency = (time.perf_counter() - start) / max(len(cases), 1)
     return [
-        Answer(case_id=case.id, text=text, contexts=tuple(found), latency_s=latency)
-        for case, text, found in zip(cases, texts, contexts, strict=True)
+        Answer(
+            case_id=case.id,
+            text=text,
+            contexts=tuple(result.passages),
+            ranking=result.ranking,
+            latency_s=latency,
+        )
+        for case, text, result in zip(cases, texts, found, strict=True)
     ]
