@@ -131,6 +131,9 @@ class HttpSpec(BaseModel):
         "contexts", description="Reply path of the contexts, e.g. data.sources[*].text (rag/hybrid kinds)."
     )
     context_ids: str | None = Field(None, description="Reply path of the contexts' corpus ids (optional).")
+    usage: str | None = Field(
+        None, description="Reply path of the tokens spent, {prompt_tokens, completion_tokens} (optional)."
+    )
     headers: dict[str, str] = Field(
         default_factory=dict, description="Sent with every request; secrets only as ${ENV_VAR} references."
     )

@@ -1,5 +1,6 @@
-"""A user's RAG service, as the `http:` family meets it: POST /ask {"query", "top_k"} ->
-{"data": {"answer", "sources": [{"id", "text"}]}}, BM25 over a suite's corpus and the closest sentence.
+"""A user's RAG service, as the `http:` family meets it: BM25 over a suite's corpus and the closest sentence.
+
+POST /ask {"query", "top_k"} -> {"data": {"answer", "sources": [{"id", "text"}]}, "usage": {...}}.
 
 Tests start it on 127.0.0.1 with faults injected (local_server.py); by hand:
     python -m tests.http_rag_server --suite suites/smoke --port 8765
@@ -42,7 +43,10 @@ class RagService(LocalServer):
         with self._retrieve_lock:
             found = self.retriever.model_copy(update={"k": int(body.get("top_k", 3))}).invoke(question)
         sources = [{"id": doc.id, "text": doc.page_content} for doc in found]
-        return 200, {"data": {"answer": closest_sentence(question, found), "sources": sources}}
+        answer = closest_sentence(question, found)
+        # What a service with a model behind it reports: tokens read and written (here, words).
+        usage = {"prompt_tokens": len(question.split()), "completion_tokens": len(answer.split())}
+        return 200, {"data": {"answer": answer, "sources": sources}, "usage": usage}
 
 
 def main() -> None:

@@ -84,6 +84,7 @@ def test_python_and_http_systems_run_on_smoke_and_compare_with_a_builtin(
         ]
         # The service's contexts are corpus passages: retrieval metrics score them (not all misses).
     http_records = records["http-rag"]
+    assert all(record["usage"]["prompt_tokens"] > 0 for record in http_records)  # http.usage was read
     assert not any(record["error"] for record in http_records)
     hits = [record["scores"]["hit_at_k"]["value"] for record in http_records]
     assert sum(value for value in hits if value is not None) >= 10

@@ -9,6 +9,7 @@ import pytest
 
 from harness.cache import Cache
 from harness.cli import main
+from harness.llm.usage import LEDGER, spent_since
 from harness.runner import answer_cases
 from harness.suite import load_suite
 from harness.system import Answer, load_system_spec
@@ -57,6 +58,10 @@ class Reply:
 
 def as_object(question):
     return Reply("an object", [{"id": "fernhollow-bees", "text": "hives"}])
+
+
+def counted(question):  # a chain that knows what its model call spent
+    return {"answer": "counted", "contexts": [], "usage": {"input_tokens": 70, "output_tokens": 30}}
 
 
 async def as_coroutine(question):
@@ -193,6 +198,22 @@ def test_a_runnable_from_the_offline_parts_is_invoked_with_its_input_key(tmp_pat
     hits = [any(p.source_id in gold[a.case_id] for p in a.contexts or ()) for a in found]
     assert all(answer.error is None and answer.text for answer in found)
     assert sum(hits) >= 12  # BM25 finds the gold passage of most smoke questions in its top 3
+
+
+def test_tokens_the_reply_reports_are_recorded_and_priced(
+    tmp_path: Path, suite: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = user_module(tmp_path)
+    ref = f"python:{module}:counted"
+    prices = tmp_path / "models.yaml"
+    prices.write_text(f"models:\n  {ref}: {{price: {{input: 2.0, output: 10.0}}}}\n", encoding="utf-8")
+    monkeypatch.setenv("HARNESS_MODELS", str(prices))
+    before = LEDGER.snapshot()
+    found = answers(python_system(tmp_path, f"{module}:counted"), suite)
+    assert all(answer.usage == {"prompt_tokens": 70, "completion_tokens": 30} for answer in found)
+    spent = spent_since(before)[(ref, "system:mine")]
+    assert (spent.calls, spent.requests, spent.input_tokens, spent.output_tokens) == (20, 0, 1400, 600)
+    assert spent.cost_usd == pytest.approx((1400 * 2.0 + 600 * 10.0) / 1e6)
 
 
 def test_an_edit_of_the_users_code_changes_the_answer_key(tmp_path: Path, suite: Path) -> None:

@@ -67,6 +67,35 @@ def split_reply(value: Any) -> tuple[str, Any]:
     return answer, contexts
 
 
+# The token counts a reply may report, under OpenAI's names or LangChain's.
+_USAGE_NAMES = {
+    "prompt_tokens": ("prompt_tokens", "input_tokens"),
+    "completion_tokens": ("completion_tokens", "output_tokens"),
+}
+
+
+def reply_usage(value: Any) -> dict[str, int]:
+    """Tokens the system says it spent on this answer (`usage` in the reply), priced like a model's; {}
+    when it says nothing (or something that is not a count)."""
+    found = value.get("usage") if isinstance(value, Mapping) else getattr(value, "usage", None)
+    if found is None and not isinstance(value, str | Mapping):  # a chat message
+        found = getattr(value, "usage_metadata", None)
+    if not isinstance(found, Mapping):
+        return {}
+    usage = {}
+    for name, aliases in _USAGE_NAMES.items():
+        count = next((found[alias] for alias in aliases if alias in found), None)
+        if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+            usage[name] = count
+    return usage
+
+
+def tokens_of(value: Any) -> tuple[int, int]:
+    """(input, output) tokens of a reply, for the usage ledger."""
+    usage = reply_usage(value)
+    return usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
+
+
 def _context(item: Any) -> tuple[str, str | None, str]:
     """(text, id or None, title) of one context: a str, a mapping, a LangChain Document or an object."""
     if isinstance(item, str):
@@ -133,4 +162,6 @@ def to_answer(
             contexts = to_passages(raw, matcher, ids)
     except ReplyError as err:
         return Answer(case_id=case_id, error=f"{spec.generator.model}: {err}", latency_s=latency_s)
-    return Answer(case_id=case_id, text=text.strip(), contexts=contexts, latency_s=latency_s)
+    return Answer(
+        case_id=case_id, text=text.strip(), contexts=contexts, latency_s=latency_s, usage=reply_usage(value)
+    )

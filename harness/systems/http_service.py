@@ -25,7 +25,7 @@ from harness.llm.settings import settings
 from harness.privacy import scrub
 from harness.suite import Case, Suite
 from harness.system import Answer, HttpSpec, SystemSpec
-from harness.systems.external import CLOSED_BOOK_KINDS, CorpusMatcher, ReplyError, to_answer
+from harness.systems.external import CLOSED_BOOK_KINDS, CorpusMatcher, ReplyError, to_answer, tokens_of
 
 DEFAULT_CONCURRENCY = 4
 _STEP = re.compile(r"([A-Za-z_][\w-]*)?((?:\[(?:\d+|\*)\])*)")
@@ -90,7 +90,12 @@ def check_spec(spec: SystemSpec, where: str) -> None:
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise InputError(where, f"key 'generator.model': '{url}' is not an http:// or https:// URL")
     http = spec.http or HttpSpec()
-    paths = {"http.answer": http.answer, "http.contexts": http.contexts, "http.context_ids": http.context_ids}
+    paths = {
+        "http.answer": http.answer,
+        "http.contexts": http.contexts,
+        "http.context_ids": http.context_ids,
+        "http.usage": http.usage,
+    }
     for key, path in paths.items():
         if path is not None:
             try:
@@ -182,6 +187,15 @@ class HttpSystem:
         except ValueError as err:
             raise ReplyError(f"the reply is not JSON ({err})") from None
 
+    def _usage(self, reply: Any) -> Any:
+        """What the reply says it spent (http.usage), or None: a missing usage is not an error."""
+        if self.http.usage is None:
+            return None
+        try:
+            return extract(reply, parse_path(self.http.usage), self.http.usage)
+        except ReplyError:
+            return None
+
     def _scrub(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "***")
@@ -193,7 +207,10 @@ class HttpSystem:
         body = self._request(case)
         try:
             reply = self._runtime.call(
-                lambda: self._post(body), f"system:{self.spec.name}", 0, lambda _: (0, 0)
+                lambda: self._post(body),
+                f"system:{self.spec.name}",
+                0,
+                lambda found: tokens_of({"usage": self._usage(found)}),
             )
         except CallFailed as err:
             return Answer(
@@ -202,7 +219,7 @@ class HttpSystem:
         latency = time.perf_counter() - start
         try:
             answer = extract(reply, parse_path(self.http.answer), self.http.answer)
-            value: dict[str, Any] = {"answer": answer}
+            value: dict[str, Any] = {"answer": answer, "usage": self._usage(reply)}
             ids = None
             if self.spec.kind not in CLOSED_BOOK_KINDS and self.http.contexts is not None:
                 value["contexts"] = extract(reply, parse_path(self.http.contexts), self.http.contexts)

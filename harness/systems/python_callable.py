@@ -29,7 +29,7 @@ from harness.llm.settings import settings
 from harness.privacy import scrub
 from harness.suite import Case, Suite
 from harness.system import Answer, SystemSpec
-from harness.systems.external import CorpusMatcher, to_answer
+from harness.systems.external import CorpusMatcher, to_answer, tokens_of
 
 RETRIEVING_KINDS = ("rag", "hybrid")
 TRAINING_KINDS = ("finetuned", "hybrid")
@@ -279,7 +279,7 @@ class PythonSystem:
             return value
 
         try:
-            value = self._runtime.call(attempt, f"system:{self.spec.name}", 0, lambda _: (0, 0))
+            value = self._runtime.call(attempt, f"system:{self.spec.name}", 0, tokens_of)
         except CallFailed as err:  # the user's exception, with where it was raised: the case's reason
             origin = _origin(err.__cause__) if err.__cause__ is not None else ""
             return Answer(
