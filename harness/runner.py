@@ -27,8 +27,11 @@ class Counts(NamedTuple):
 
 def system_key(spec: SystemSpec, suite: Suite) -> str:
     """What a system's answers depend on: its spec, and the suite data it indexes or trains on."""
-    uses_corpus = spec.retriever is not None
-    uses_train = spec.finetune is not None
+    # A python: or http: system retrieves and trains on its own terms: its kind says what it uses (its
+    # contexts are matched to the suite's corpus, and prepare() receives the train split).
+    external = spec.generator.model.split(":", 1)[0] in ("python", "http", "https")
+    uses_corpus = spec.retriever is not None or (external and spec.kind in ("rag", "hybrid"))
+    uses_train = spec.finetune is not None or (external and spec.kind in ("finetuned", "hybrid"))
     return digest([spec.hash, uses_corpus and suite.corpus_hash, uses_train and suite.train_hash])
 
 
