@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from harness.errors import InputError
-from harness.cli_suites import add_import_parser, suites_import
 from harness.cli_suitegen import ACTIONS as SUITEGEN_ACTIONS
 from harness.cli_suitegen import add_suitegen_parsers, suitegen_command
+from harness.cli_suites import add_import_parser, suites_import
+from harness.errors import InputError
 from harness.privacy import ScrubFilter, scrub
 from harness.yamlfile import did_you_mean
 
