@@ -274,12 +274,11 @@ def use_judge(args: argparse.Namespace, suite: "Suite", specs: Sequence["SystemS
     named on the command line is an error instead (exit 2).
     """
     from harness.metrics.judged import JUDGED
-    from harness.privacy import api_key
 
     judged = [name for name in suite.metrics if name in JUDGED]
     if not judged or suite.judge is None or args.no_judge:
         return not args.no_judge
-    hosted = [ref for ref in (suite.judge.model, suite.judge.embeddings) if ref.startswith("gemini:")]
+    hosted = [ref for ref in (suite.judge.model, suite.judge.embeddings) if ref.startswith(HOSTED_JUDGES)]
     if not hosted:
         return True
     left_out = f"{suite.name}: {', '.join(judged)} left out"
@@ -288,15 +287,35 @@ def use_judge(args: argparse.Namespace, suite: "Suite", specs: Sequence["SystemS
             f"{left_out}: the offline profile does not call {hosted[0]} (--judge to include)", file=sys.stderr
         )
         return False
-    if api_key() is None and not args.dry_run:  # an estimate sends nothing: no key needed
-        problem = (
-            f"the judge {hosted[0]} needs GOOGLE_API_KEY (or GEMINI_API_KEY); --no-judge runs without it"
-        )
+    problem = None if args.dry_run else _missing_key(hosted)  # an estimate sends nothing: no key needed
+    if problem is not None:
         if named:
             raise InputError(f"{suite.path}/suite.yaml", problem)
         print(f"{left_out}: {problem}", file=sys.stderr)
         return False
     return True
+
+
+# Judges that send the answers to a server (which may be a third party's, and may cost money).
+HOSTED_JUDGES = ("gemini:", "openai:")
+
+
+def _missing_key(refs: Sequence[str]) -> str | None:
+    """What stops these hosted judge models from being called: a missing key (none needed for an openai:
+    server named by its base URL), or None."""
+    from harness.llm.backends import openai_endpoint
+    from harness.llm.settings import settings
+    from harness.privacy import api_key
+
+    for ref in refs:
+        if ref.startswith("gemini:") and api_key() is None:
+            return f"the judge {ref} needs GOOGLE_API_KEY (or GEMINI_API_KEY); --no-judge runs without it"
+        if ref.startswith("openai:"):
+            try:
+                openai_endpoint(ref, settings(ref), "judge")
+            except InputError as err:
+                return f"the judge {err.what}; --no-judge runs without it"
+    return None
 
 
 def _execute(args: argparse.Namespace, suite_dirs: list[Path], system_files: list[Path], named: bool) -> int:

@@ -629,3 +629,29 @@ def test_ragas_sends_no_usage_events(
     finally:
         _analytics.do_not_track.cache_clear()
     assert len(posts) == 1
+
+
+def test_an_openai_judge_is_hosted_like_gemini(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The offline profile leaves an openai: judge out unless asked; asked to, it needs a key or a server."""
+    import argparse
+
+    from harness.cli import use_judge
+    from harness.errors import InputError
+    from harness.suite import load_suite
+    from harness.system import load_system_spec
+
+    judge = {"model": "openai:gpt-4o-mini", "embeddings": "offline:minilm"}
+    suite = load_suite(make_suite(tmp_path, metrics=("token_f1", "faithfulness"), judge=judge, cases=2))
+    offline = [load_system_spec(ROOT / "systems" / "rag-minilm.yaml")]
+    args = argparse.Namespace(no_judge=False, judge=False, dry_run=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("HARNESS_OPENAI_BASE_URL", raising=False)
+    assert use_judge(args, suite, offline, named=False) is False
+    assert "the offline profile does not call openai:gpt-4o-mini" in capsys.readouterr().err
+    args.judge = True
+    with pytest.raises(InputError, match="needs an API key: set OPENAI_API_KEY"):
+        use_judge(args, suite, offline, named=True)
+    monkeypatch.setenv("HARNESS_OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # a local server takes no key
+    assert use_judge(args, suite, offline, named=True) is True
