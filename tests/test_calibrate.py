@@ -422,3 +422,15 @@ def test_shipped_ragchecker_set_loads_with_two_annotators_per_pair() -> None:
     assert ceiling is not None
     assert round(ceiling["correlation_spearman"]["value"], 2) == 0.69
     assert round(ceiling["agreement_when_metric_decides"]["value"], 2) == 0.89
+
+
+def test_shipped_begin_wow_set_loads_as_binary_labels_with_their_passage() -> None:
+    """The faithfulness set loads as binary pointwise labels, each answer with the snippet it is judged on."""
+    root = Path(__file__).resolve().parent.parent / "calibration" / "begin-wow"
+    labels = load_labels(root / "labels.jsonl")
+    assert labels.kind == "pointwise" and labels.binary
+    assert len(labels.items) == 400 and labels.n_labels == 400
+    assert all(item.contexts is not None and len(item.contexts) == 1 for item in labels.items)
+    assert sum(item.labels[0] == 1.0 for item in labels.items) == 152
+    for name in ("LICENSE", "NOTICE", "README.md", "convert.py"):
+        assert (root / name).is_file()
