@@ -4,6 +4,7 @@ where the tokenizer counts tokens; every example is small enough to check by han
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from harness.errors import InputError
@@ -300,3 +301,35 @@ def test_run_json_and_summary_carry_the_metric_descriptions(smoke_copy: Path) ->
     text = summary_markdown(report)
     assert "- retrieval: BM25; chunks of 192 tokens" in text
     assert f"- hit_at_k: {metric.description}" in text
+
+
+def letter_counts(texts: list[str]) -> np.ndarray:
+    """A toy dense encoder (unit vectors of letter counts): no model to load, same contract as MiniLM's."""
+    vectors = np.zeros((len(texts), 26), dtype=np.float32)
+    for row, text in enumerate(texts):
+        for char in text.lower():
+            if "a" <= char <= "z":
+                vectors[row, ord(char) - ord("a")] += 1
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def test_hybrid_ranking_reaches_past_a_long_document_without_moving_the_generators_chunks() -> None:
+    corpus = [
+        long_document(1500),
+        *(Passage(id=f"short{i}", text=f"Room {ROOMS[i]} notes.") for i in range(4)),
+    ]
+    spec = RetrieverSpec(
+        method="hybrid", top_k=3, fusion_depth=4, chunk_size=60, chunk_overlap=10, rank_depth=5
+    )
+    retriever = Retriever(spec, corpus, embed=letter_counts, embed_id="letters")
+    assert len(retriever.chunks) > 20  # the report's chunks alone fill both fused lists many times over
+    found = retriever.retrieve(["which section records crate 420 in the amber room"])[0]
+    assert len(found.ranking) == 5 and found.ranking[0] == "report"  # every document, the report once
+    assert len(found.passages) == 3
+    # The generator's chunks are the top of the fused ranking, as if nothing had been read deeper.
+    fused_only = Retriever(
+        spec.model_copy(update={"rank_depth": 1}), corpus, embed=letter_counts, embed_id="x"
+    )
+    again = fused_only.retrieve(["which section records crate 420 in the amber room"])[0]
+    assert [p.id for p in again.passages] == [p.id for p in found.passages]
+    assert again.ranking == found.ranking[:1]
