@@ -600,7 +600,7 @@ def test_retrieval_can_embed_with_gemini_and_an_existing_system_keeps_its_identi
     assert run(tmp_path, suite, system) == 0
     assert gemini.log() == []
 
-    spec["retriever"]["embeddings"] = "openai:text-embedding-3-small"
+    spec["retriever"]["embeddings"] = "mistral:embed"  # a family the harness cannot embed with
     system.write_text(yaml.safe_dump(spec), encoding="utf-8")
     assert main(["systems", "validate", str(system)]) == 2
 

@@ -59,7 +59,10 @@ class ChatSystem:
         if self.chat is None:
             raise RuntimeError("prepare() must run before answer()")
         questions = [case.question for case in cases]
-        found: list[list[Passage]] | None = self.retriever.search(questions) if self.retriever else None
+        results = self.retriever.retrieve(questions) if self.retriever else None
+        found: list[list[Passage]] | None = (
+            [result.passages for result in results] if results is not None else None
+        )
         jobs = [
             (case, fill(self.template, case.question, found[row] if found is not None else None))
             for row, case in enumerate(cases)
@@ -71,11 +74,13 @@ class ChatSystem:
                 pool.submit(contextvars.copy_context().run, self._ask, case, prompt) for case, prompt in jobs
             ]
             answers = [future.result() for future in futures]
-        if found is None:
+        if found is None or results is None:
             return answers
-        # None marks a closed-book answer, so context metrics report "not applicable", not 0.
+        # None marks a closed-book answer, so context metrics report "not applicable", not 0. The ranking
+        # (rank_depth documents) is what the retrieval metrics score, as for every other retrieving system.
         return [
-            answer.model_copy(update={"contexts": tuple(found[row])}) for row, answer in enumerate(answers)
+            answer.model_copy(update={"contexts": tuple(found[row]), "ranking": results[row].ranking})
+            for row, answer in enumerate(answers)
         ]
 
     def _ask(self, case: Case, prompt: str) -> Answer:
