@@ -56,17 +56,35 @@ QUIET_ENVIRONMENT = {
 }
 
 
+class _Below(logging.Filter):
+    """Drops a library's records under `floor`, whatever level the library later gives its logger."""
+
+    def __init__(self, floor: int) -> None:
+        super().__init__()
+        self.floor = floor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.floor
+
+
 def quiet_libraries(verbosity: int) -> None:
     """Silence the libraries' loggers and progress bars unless -v; with -v show their INFO lines."""
     if verbosity >= VERBOSE:
         logging.basicConfig(level=logging.INFO if verbosity == VERBOSE else logging.DEBUG, stream=sys.stderr)
         for name in NOISY_LOGGERS:
-            logging.getLogger(name).setLevel(logging.NOTSET)
+            logger = logging.getLogger(name)
+            logger.setLevel(logging.NOTSET)
+            logger.filters = [item for item in logger.filters if not isinstance(item, _Below)]
         return
     for name, value in QUIET_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
+    floor = logging.WARNING if verbosity == NORMAL else logging.ERROR
     for name in NOISY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING if verbosity == NORMAL else logging.ERROR)
+        logger = logging.getLogger(name)
+        logger.setLevel(floor)
+        # bm25s sets its own logger to DEBUG when it is imported, after this runs: a filter stays put.
+        logger.filters = [item for item in logger.filters if not isinstance(item, _Below)]
+        logger.addFilter(_Below(floor))
     # A library imported before this call read its settings already: tell it directly.
     if "transformers" in sys.modules:
         from transformers.utils import logging as transformers_logging

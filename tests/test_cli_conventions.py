@@ -178,3 +178,29 @@ def test_gate_refuses_a_limited_run_against_a_full_baseline(
     assert main(["gate", "--no-mlflow"]) == 2
     err = capsys.readouterr().err
     assert "the run saw 5 cases (--limit) of example's test split, the baseline all" in err
+
+
+def test_a_library_that_turns_its_own_logger_to_debug_stays_quiet() -> None:
+    """bm25s sets its logger to DEBUG when imported (after the harness quietened it): still nothing shows."""
+    import io
+    import logging
+
+    from harness.progress import NORMAL, VERBOSE, quiet_libraries
+
+    quiet_libraries(NORMAL)
+    logger = logging.getLogger("bm25s")
+    logger.setLevel(logging.DEBUG)  # what `import bm25s` does
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger.addHandler(handler)
+    try:
+        logger.debug("Building index from IDs objects")
+        logger.warning("a real warning")
+        assert stream.getvalue() == "a real warning\n"
+        quiet_libraries(VERBOSE)  # -v shows them again
+        logger.setLevel(logging.DEBUG)
+        logger.debug("shown with -v")
+        assert "shown with -v" in stream.getvalue()
+    finally:
+        logger.removeHandler(handler)
+        quiet_libraries(NORMAL)
