@@ -180,3 +180,24 @@ def test_no_key_and_no_server_is_one_line_and_exit_2(
     assert run(quick_smoke(tmp_path), system, tmp_path / "reports") == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "openai:gpt-4o-mini needs an API key: set OPENAI_API_KEY" in err[0], err
+
+
+def test_dry_run_estimates_an_openai_generator_like_a_gemini_one(tmp_path: Path) -> None:
+    from harness.estimate import estimate
+
+    suite = load_suite(quick_smoke(tmp_path))
+    spec = load_system_spec(
+        system_file(
+            tmp_path,
+            "rag-openai",
+            "name: rag-openai\nkind: rag\nprofile: openai\nretriever: {method: bm25, top_k: 3}\n"
+            "generator: {model: 'openai:my-model', base_url: 'http://127.0.0.1:9/v1', max_new_tokens: 32}\n",
+        )
+    )
+    cache = Cache(tmp_path / "cache")
+    lines = estimate(suite, spec, cache, [], {})
+    cache.close()
+    assert [(line.model, line.calls, line.output_tokens) for line in lines] == [
+        ("openai:my-model", len(suite.test), 32 * len(suite.test))
+    ]
+    assert lines[0].input_tokens > len(suite.test) * 3 * 100  # the template, three chunks and the question
