@@ -511,6 +511,12 @@ def _score(args: argparse.Namespace) -> int:
             f"the suite changed since run {previous.run_id}: its answers no longer match",
         )
     spec = SystemSpec.model_validate(previous.system["spec"])
+    if spec.hash != previous.system["hash"]:  # a prompt template or a python: system's code was edited
+        raise InputError(
+            str(args.run_folder),
+            f"system '{spec.name}' changed since run {previous.run_id} (its prompt or code): "
+            "its answers are not this system's; run it again instead",
+        )
     judge = suite.judge
     if args.judge_model:
         embeddings = args.judge_embeddings or (judge.embeddings if judge else "offline:minilm")
@@ -528,6 +534,7 @@ def _score(args: argparse.Namespace) -> int:
             latency_s=by_id[case.id].latency_s,
             usage=by_id[case.id].usage,
             error=by_id[case.id].error,
+            ranking=by_id[case.id].ranking,
         )
         for case in suite.test
     ]

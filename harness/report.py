@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer
 
 import harness
 from harness.errors import InputError
@@ -36,6 +36,16 @@ class Record(BaseModel):
     usage: dict[str, int]
     error: str | None
     scores: dict[str, Score]
+    # The documents the retriever ranked (what hit_at_k, recall_at_k and mrr score), kept so that
+    # `harness score` re-scores the same ranking; absent for closed-book systems and older runs.
+    ranking: tuple[str, ...] | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_missing_ranking(self, handler: Any) -> Any:
+        data = handler(self)  # a record without a ranking is written as it was before rankings existed
+        if isinstance(data, dict) and data.get("ranking", ()) is None:
+            del data["ranking"]
+        return data
 
     @classmethod
     def build(cls, case: Case, answer: Answer, scores: dict[str, Score]) -> "Record":
@@ -52,6 +62,7 @@ class Record(BaseModel):
             contexts=contexts,
             latency_s=answer.latency_s,
             usage=answer.usage,
+            ranking=answer.ranking,
             error=answer.error,
             scores=scores,
         )

@@ -333,3 +333,25 @@ def test_hybrid_ranking_reaches_past_a_long_document_without_moving_the_generato
     again = fused_only.retrieve(["which section records crate 420 in the amber room"])[0]
     assert [p.id for p in again.passages] == [p.id for p in found.passages]
     assert again.ranking == found.ranking[:1]
+
+
+def test_harness_score_rescores_the_same_ranking(tmp_path: Path) -> None:
+    """Records keep the retriever's ranking, so re-scoring a run gives the same MRR@10, not one over the
+    generator's five chunks; a run whose system changed since is refused rather than re-labelled."""
+    import json
+
+    from harness.cli import main
+    from tests.external_helpers import quick_smoke
+
+    suite = quick_smoke(tmp_path)
+    reports = tmp_path / "reports"
+    system = ROOT / "systems" / "rag-bm25.yaml"
+    argv = ["--reports-dir", str(reports), "--no-mlflow", "-q"]
+    assert main(["run", "--suite", str(suite), "--system", str(system), *argv]) == 0
+    (first,) = (reports / "runs").iterdir()
+    records = [json.loads(line) for line in (first / "records.jsonl").read_text().splitlines()]
+    assert all(record["ranking"] for record in records)
+    assert main(["score", str(first), "--metric", "mrr", "--metric", "hit_at_k", *argv]) == 0
+    second = next(folder for folder in (reports / "runs").iterdir() if folder != first)
+    before, after = (json.loads((f / "run.json").read_text())["summary"] for f in (first, second))
+    assert after["mrr"]["mean"] == before["mrr"]["mean"] and after["hit_at_k"] == before["hit_at_k"]
