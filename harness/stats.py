@@ -44,8 +44,9 @@ def permutation_p(diffs: Values, resamples: int = PERMUTATIONS, seed: int = 0) -
     Under the null hypothesis the two systems are exchangeable within each case, so each per-case difference
     is as likely to have either sign. The null distribution is that of the mean with every sign flipped at
     random: enumerated exactly when 2^n <= `resamples`, else drawn `resamples` times (p then counts the
-    observed statistic as one draw, so it is never 0), and for more than NORMAL_BEYOND cases its normal
-    limit. p = min(1, 2 * min(P(null <= observed), P(null >= observed))), as scipy.stats.permutation_test
+    observed statistic as one draw, so it is never 0; where no draw reaches the observed mean, the normal
+    limit resolves the tail below that floor), and for more than NORMAL_BEYOND cases its normal limit.
+    p = min(1, 2 * min(P(null <= observed), P(null >= observed))), as scipy.stats.permutation_test
     computes a two-sided p.
     """
     data = np.asarray(diffs, dtype=float)
@@ -56,8 +57,7 @@ def permutation_p(diffs: Values, resamples: int = PERMUTATIONS, seed: int = 0) -
     if not np.any(data):
         return 1.0
     if n > NORMAL_BEYOND:
-        spread = math.sqrt(float(np.sum(data**2))) / n
-        return min(1.0, math.erfc(abs(observed) / spread / math.sqrt(2)))
+        return min(1.0, _normal_p(data))
     tolerance = 1e-12 * max(1.0, abs(observed))
     if 2**n <= resamples:
         signs = np.array(list(itertools.product((1.0, -1.0), repeat=n)))
@@ -74,7 +74,18 @@ def permutation_p(diffs: Values, resamples: int = PERMUTATIONS, seed: int = 0) -
             below += int(np.count_nonzero(null <= observed + tolerance))
             above += int(np.count_nonzero(null >= observed - tolerance))
         less, greater = float((below + 1) / (resamples + 1)), float((above + 1) / (resamples + 1))
+        if min(below, above) == 0:
+            # No draw reached the observed mean: the draws only say p < 2 / (resamples + 1), a floor that
+            # Holm then multiplies by the number of comparisons. The normal limit of the same sign-flip
+            # distribution resolves the tail beyond it.
+            return float(min(1.0, 2 * min(less, greater), _normal_p(data)))
     return float(min(1.0, 2 * min(less, greater)))
+
+
+def _normal_p(data: np.ndarray) -> float:
+    """Two-sided p of the mean under the normal limit of the sign-flip distribution (variance sum d²/n²)."""
+    spread = math.sqrt(float(np.sum(data**2))) / len(data)
+    return math.erfc(abs(float(data.mean())) / spread / math.sqrt(2))
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:

@@ -455,6 +455,19 @@ def summary_sentences(verdict: SuiteVerdict) -> list[str]:
             winners[metric] = top[0].system if len(top) == 1 else None
         decided = {m: w for m, w in winners.items() if w is not None}
         head = family_name.capitalize()
+        separated = [m for m in members if any(c.metric == m and c.winner for c in overall)]
+        if not decided and separated:
+            # No single best system, but the suite does separate some: say who shares the top and who not.
+            metric = verdict.rank_metric if verdict.rank_metric in separated else separated[0]
+            leaders = [s.system for s in verdict.ranking[metric] if s.rank == 1]
+            behind = [s.system for s in verdict.ranking[metric] if s.rank > 1]
+            means = ", ".join(f"{s.system} {format_value(s.mean, metric)}" for s in verdict.ranking[metric])
+            sentences.append(
+                f"{head}: no single winner on {len(members)} metric(s); on {metric}, {' and '.join(leaders)} "
+                f"share the top rank (the suite cannot separate them), and {', '.join(behind)} "
+                f"rank{'s' * (len(behind) == 1)} below at least one of them ({means})."
+            )
+            continue
         if not decided:
             metric = verdict.rank_metric if verdict.rank_metric in members else members[0]
             closest = [c for c in overall if c.metric == metric]

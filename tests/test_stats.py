@@ -75,3 +75,22 @@ def test_detectable_difference() -> None:
     assert detectable_difference([1.0, 0.0, 1.0, 0.0]) == pytest.approx(0.8088, abs=1e-3)
     # no spread: the floor for a few cases flipping, 1 - 0.025^(1/20) = 0.168
     assert detectable_difference([0.0] * 20) == pytest.approx(0.1683, abs=1e-3)
+
+
+def test_a_difference_beyond_every_draw_is_not_held_at_the_monte_carlo_floor() -> None:
+    """No sign-flip draw reaches a large paired difference: the draws say only p < 2/10001; the normal limit
+    of the same distribution gives the tail (which Holm then multiplies by the number of comparisons)."""
+    import math
+
+    import numpy as np
+
+    from harness.stats import PERMUTATIONS, permutation_p
+
+    diffs = np.array([0.6, 0.1, 0.0, 0.4, -0.2, 0.5] * 25)  # 150 cases, mean 0.233
+    p = permutation_p(diffs)
+    spread = math.sqrt(float(np.sum(diffs**2))) / len(diffs)
+    assert p == pytest.approx(math.erfc(diffs.mean() / spread / math.sqrt(2)))
+    assert p < 1e-6 < 2 / (PERMUTATIONS + 1)
+    # Where draws do reach it, the Monte Carlo estimate stands.
+    noisy = np.array([0.3, -0.25, 0.1, -0.1, 0.05] * 30)
+    assert permutation_p(noisy) > 2 / (PERMUTATIONS + 1)

@@ -131,6 +131,12 @@ def test_holm_over_the_suite_and_three_way_ranking() -> None:
     ranks = {s.system: s.rank for s in verdict.ranking["token_f1"]}
     assert ranks == {"rag": 1, "ft": 1, "base": 3}  # rag and ft tie; both beat base
     assert {s.rank for s in verdict.ranking["rouge_l"]} == {1}
+    # No single winner, yet the suite separates some: the sentence says who leads and who is behind,
+    # never "cannot tell the systems apart".
+    quality = next(line for line in verdict.summary if line.startswith("Answer quality"))
+    assert "no single winner" in quality and "cannot tell the systems apart" not in quality
+    assert "rag and ft share the top rank" in quality or "ft and rag share the top rank" in quality
+    assert "base ranks below at least one of them" in quality
 
 
 def test_tags_only_with_enough_cases() -> None:
