@@ -270,8 +270,13 @@ def _station_suite(folder: Path) -> Path:
 def test_hybrid_answers_long_unseen_passages_with_spans_of_the_gold_passage(tmp_path: Path) -> None:
     suite = load_suite(_station_suite(tmp_path / "stations"))
     assert min(len(p.text.split()) for p in suite.corpus) >= 250  # several hundred words each
-    # Cheap: six reader steps from the general reader, the retriever left untuned.
-    answers, log = answer_all(spec_from(HYBRID, max_steps=6, tune_retriever=False), suite, Cache())
+    # Cheap: six reader steps from the general reader, the retriever left untuned. The chunking is pinned to
+    # 512 characters (what this test was written against): with so few steps the share answered from the
+    # gold passage moves with the chunk boundaries (measured on these 20 questions: 13 with 512 characters,
+    # 9 with the shipped 192 word pieces, 9 with 128; docs/retrieval.md), and this test is about the reader.
+    raw = spec_from(HYBRID, max_steps=6, tune_retriever=False).model_dump()
+    raw["retriever"].update(chunk_size=512, chunk_unit="chars", chunk_overlap=64)
+    answers, log = answer_all(SystemSpec.model_validate(raw), suite, Cache())
     gold = {p.id: p.text for p in suite.corpus}
     found = [
         (answer, case)
