@@ -87,8 +87,12 @@ class MetricPolicy(BaseModel):
     """How the gate treats a metric: an absolute floor and a tolerated drop from the baseline."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    min: float | None = None
-    max_drop: float | None = Field(None, ge=0)
+    min: float | None = Field(None, description="The gate fails when the mean is below this.")
+    max_drop: float | None = Field(
+        None,
+        ge=0,
+        description="Fail on a drop this large from the baseline, if a paired bootstrap finds it real.",
+    )
 
 
 class JudgeSpec(BaseModel):
@@ -99,7 +103,7 @@ class JudgeSpec(BaseModel):
     embeddings: str = Field(
         "offline:minilm", description="Embedder for answer relevancy: gemini:<model> or offline:minilm."
     )
-    temperature: float = Field(0.0, ge=0, le=2)
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature of the judge (0: greedy).")
     max_output_tokens: int | None = Field(None, ge=16, description="Cap on each judge reply (None: model's).")
 
 
@@ -107,15 +111,17 @@ class SuiteFile(BaseModel):
     """The keys of suite.yaml."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="The suite's name in results, MLflow and baselines.")
     version: int = Field(ge=1, description="Bump when cases, judge or prompts change.")
-    description: str = ""
-    corpus: str | Source
-    train: str | Source | None = None
-    test: str | Source
+    description: str = Field("", description="What the suite measures, in a sentence.")
+    corpus: str | Source = Field(description="The passages: a file in the suite folder, or a source mapping.")
+    train: str | Source | None = Field(None, description="Question/answer pairs to fine-tune on (optional).")
+    test: str | Source = Field(description="The cases every system is scored on.")
     k: int = Field(5, ge=1, description="Retrieval cutoff for hit_at_k and recall_at_k.")
-    metrics: dict[str, MetricPolicy] = Field(min_length=1)
-    judge: JudgeSpec | None = None
+    metrics: dict[str, MetricPolicy] = Field(
+        min_length=1, description="Metric name -> its gate policy ({} for none), in report order."
+    )
+    judge: JudgeSpec | None = Field(None, description="The pinned judge of the LLM-judged metrics.")
     abstention: str | None = Field(
         None, description="The reference of a question the documents do not answer (abstain_* metrics)."
     )

@@ -28,7 +28,10 @@ class RetrieverSpec(BaseModel):
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    method: Literal["bm25", "dense", "hybrid"] = "hybrid"
+    method: Literal["bm25", "dense", "hybrid"] = Field(
+        "hybrid",
+        description="bm25, dense (the embeddings encoder), or hybrid: both fused by reciprocal rank.",
+    )
     top_k: int = Field(
         5, ge=0, description="Chunks handed to the generator (0 retrieves nothing); not what metrics count."
     )
@@ -88,7 +91,10 @@ class GeneratorSpec(BaseModel):
     (docs/systems.md)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    model: str
+    model: str = Field(
+        description="extractive, minilm, hf:<id or folder>, gemini:<model>, openai:<model>, python:<module>:"
+        "<callable>, or an http(s) URL."
+    )
     max_sentences: int = Field(1, ge=1, description="Extractive reader: sentences per answer.")
     lexical_weight: float = Field(0.5, ge=0, description="Extractive reader: weight of word overlap.")
     tuned: bool = Field(False, description="The model was fine-tuned elsewhere; skip training.")
@@ -150,18 +156,20 @@ class FinetuneSpec(BaseModel):
         description="classifier: closed-book head over the train answers; reader: span-extraction QA reader; "
         "lora / full: LoRA adapters or all weights of an hf: causal LM."
     )
-    epochs: int = Field(3, ge=1)
-    lr: float = Field(5e-5, gt=0)
-    batch_size: int = Field(16, ge=1)
-    seed: int = 0
+    epochs: int = Field(3, ge=1, description="Passes over the train split.")
+    lr: float = Field(5e-5, gt=0, description="Learning rate of the model (or adapter) being trained.")
+    batch_size: int = Field(16, ge=1, description="Examples per optimiser step.")
+    seed: int = Field(
+        0, description="Seed of shuffling, initialisation and hold-out: the same seed trains the same model."
+    )
     max_steps: int | None = Field(None, ge=1, description="Stop after this many optimiser steps (caps time).")
     val_share: float = Field(0.1, ge=0, lt=0.5, description="Share of train held out for the val curve.")
     freeze_layers: int = Field(6, ge=0, le=6, description="MiniLM layers kept frozen (6: only heads train).")
     max_length: int = Field(256, ge=32, description="Reader: tokens per question + passage.")
     distractors: int = Field(1, ge=0, description="Reader: passages per question where it must not answer.")
     tune_retriever: bool = Field(False, description="Reader: also tune the dense retriever (MiniLM).")
-    retriever_lr: float = Field(2e-5, gt=0)
-    retriever_epochs: int = Field(1, ge=1)
+    retriever_lr: float = Field(2e-5, gt=0, description="Reader: learning rate of the retriever tuning.")
+    retriever_epochs: int = Field(1, ge=1, description="Reader: passes of the retriever tuning.")
     rank: int = Field(16, ge=1, description="LoRA: rank of the adapter matrices.")
     alpha: int = Field(32, ge=1, description="LoRA: the update is scaled by alpha / rank.")
     target_modules: list[str] | None = Field(None, description="LoRA: modules to adapt (None: peft default).")
@@ -172,13 +180,17 @@ class SystemSpec(BaseModel):
     """The keys of systems/<name>.yaml."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    name: str = Field(min_length=1)
-    kind: Kind
+    name: str = Field(min_length=1, description="The system's name in results, MLflow and baselines.")
+    kind: Kind = Field(
+        description="base (untuned, closed-book), rag (retrieval), finetuned (trained, closed-book), hybrid."
+    )
     profile: str = Field("offline", description="The bench profile that runs this system.")
-    description: str = ""
-    retriever: RetrieverSpec | None = None
-    generator: GeneratorSpec
-    finetune: FinetuneSpec | None = None
+    description: str = Field("", description="What the system is, in a sentence (shown in reports).")
+    retriever: RetrieverSpec | None = Field(
+        None, description="How passages are found (rag and hybrid kinds)."
+    )
+    generator: GeneratorSpec = Field(description="What writes the answer.")
+    finetune: FinetuneSpec | None = Field(None, description="How the harness trains on the train split.")
     http: HttpSpec | None = Field(None, description="http: systems: request and reply mapping.")
 
     @property
