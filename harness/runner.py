@@ -25,6 +25,25 @@ class Counts(NamedTuple):
     cached: int
 
 
+def _prefetch_rouge(suite: Suite, answers: Sequence[Answer], metrics: Sequence[Metric], cache: Cache) -> None:
+    """ROUGE for every case whose ROUGE scores are not cached yet, in one `evaluate` call (a warm run
+    computes nothing and so does not even load `evaluate`)."""
+    from harness.metrics.lexical import Rouge, prefetch_rouge
+
+    rouges = [metric for metric in metrics if isinstance(metric, Rouge)]
+    if not rouges:
+        return
+    pending = []
+    for case, answer in zip(suite.test, answers, strict=True):
+        if not case.references or answer.error is not None:
+            continue
+        answer_hash = digest(answer.model_dump(mode="json"))
+        keys = [Cache.key("score", metric_identity(metric), case.hash, answer_hash) for metric in rouges]
+        if any(cache.get(key) is None for key in keys):
+            pending.append((answer.text, case.references))
+    prefetch_rouge(pending)
+
+
 def system_key(spec: SystemSpec, suite: Suite) -> str:
     """What a system's answers depend on: its spec, and the suite data it indexes or trains on."""
     # A python: or http: system retrieves and trains on its own terms: its kind says what it uses (its
@@ -259,6 +278,7 @@ def score_answers(
             handle.write(json.dumps(record.model_dump(mode="json"), ensure_ascii=False) + "\n")
         return record
 
+    _prefetch_rouge(suite, answers, metrics, cache)
     # Judged metrics wait on the network, not the CPU: score as many cases at once as the judge allows.
     threads = max([workers, *(getattr(metric, "concurrency", 1) for metric in metrics)])
     doing = f"scoring {len(answers)} answers on {len(metrics)} metrics"

@@ -33,16 +33,47 @@ def _rouge() -> Any:
     return evaluate.load(str(_ROUGE_MODULE))
 
 
-@functools.lru_cache(maxsize=4096)
+# (prediction, references) -> best F-measure per ROUGE type; filled a run at a time by `prefetch_rouge`.
+_ROUGE_MEMO: dict[tuple[str, tuple[str, ...]], dict[str, float]] = {}
+_ROUGE_MEMO_SIZE = 200_000
+
+
+def _rouge_batch(pairs: list[tuple[str, tuple[str, ...]]]) -> list[dict[str, float]]:
+    """ROUGE of many (prediction, references) pairs in one `evaluate` call: one row per reference."""
+    predictions = [prediction for prediction, wanted in pairs for _ in wanted]
+    references = [reference for _, wanted in pairs for reference in wanted]
+    with _lock:  # an evaluate.Metric instance is not safe to share between threads
+        result = _rouge().compute(predictions=predictions, references=references, use_aggregator=False)
+    out, row = [], 0
+    for _, wanted in pairs:
+        out.append(
+            {name: max(float(v) for v in values[row : row + len(wanted)]) for name, values in result.items()}
+        )
+        row += len(wanted)
+    return out
+
+
+def prefetch_rouge(pairs: list[tuple[str, tuple[str, ...]]]) -> None:
+    """Compute the ROUGE of a run's (answer, references) pairs in one call, before the cases are scored one
+    by one: a call per case cost about 3.7 ms of `evaluate` overhead for 0.04 ms of ROUGE (issue 18)."""
+    todo = list(dict.fromkeys(pair for pair in pairs if pair[1] and pair not in _ROUGE_MEMO))
+    if not todo:
+        return
+    if len(_ROUGE_MEMO) + len(todo) > _ROUGE_MEMO_SIZE:
+        _ROUGE_MEMO.clear()
+    _ROUGE_MEMO.update(zip(todo, _rouge_batch(todo), strict=True))
+
+
 def rouge_scores(prediction: str, references: tuple[str, ...] | str) -> dict[str, float]:
     """ROUGE-1, ROUGE-2 and ROUGE-L F-measure of one prediction, computed together: with several
     references, the best F-measure over them per type (what `rouge_score`'s `score_multi` returns)."""
-    wanted = (references,) if isinstance(references, str) else references
-    with _lock:  # an evaluate.Metric instance is not safe to share between threads
-        result = _rouge().compute(
-            predictions=[prediction] * len(wanted), references=list(wanted), use_aggregator=False
-        )
-    return {name: max(float(value) for value in values) for name, values in result.items()}
+    wanted = (references,) if isinstance(references, str) else tuple(references)
+    found = _ROUGE_MEMO.get((prediction, wanted))
+    if found is None:
+        found = _rouge_batch([(prediction, wanted)])[0]
+        if len(_ROUGE_MEMO) < _ROUGE_MEMO_SIZE:
+            _ROUGE_MEMO[(prediction, wanted)] = found
+    return found
 
 
 def gold_answers(case: Case) -> tuple[str, ...]:
