@@ -1,6 +1,5 @@
 """The rate limiter's schedule, the retry delays, and how real SDK exceptions are classified."""
 
-import asyncio
 import random
 import threading
 import time
@@ -113,49 +112,6 @@ def test_acquire_from_many_threads_keeps_to_the_rate_in_real_time() -> None:
     # Sleeping can only make a caller late, never early: the k-th call starts k intervals in at the soonest.
     for k, arrived in enumerate(sorted(arrived for _, arrived in calls)):
         assert arrived >= began + k * interval
-
-
-def test_aacquire_from_several_event_loops_shares_one_schedule() -> None:
-    limiter = RateLimiter(rpm=3000, headroom=0)  # one slot every 20 ms
-    interval = 1 / limiter.rate
-    arrivals: list[float] = []
-
-    async def four_calls() -> None:
-        async def one() -> None:
-            await limiter.aacquire()
-            arrivals.append(time.monotonic())
-
-        await asyncio.gather(*(one() for _ in range(4)))
-
-    began = time.monotonic()
-    threads = [threading.Thread(target=lambda: asyncio.run(four_calls())) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(arrivals) == 12
-    for k, arrived in enumerate(sorted(arrivals)):
-        assert arrived >= began + k * interval
-
-
-def test_aacquire_does_not_block_the_event_loop() -> None:
-    limiter = RateLimiter(rpm=600, headroom=0)  # one slot every 100 ms
-    order: list[str] = []
-
-    async def main() -> None:
-        limiter.reserve()  # take the free slot, so that the waiter below must wait for the next
-
-        async def waiter() -> None:
-            await limiter.aacquire()
-            order.append("acquired")
-
-        task = asyncio.create_task(waiter())
-        await asyncio.sleep(0.01)
-        order.append("loop ran meanwhile")
-        await task
-
-    asyncio.run(main())
-    assert order == ["loop ran meanwhile", "acquired"]
 
 
 def test_pause_pushes_every_later_slot() -> None:

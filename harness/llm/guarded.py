@@ -164,10 +164,6 @@ class GuardedChat(BaseChatModel):
     def _identifying_params(self) -> dict[str, Any]:
         return {"model": self.model, **self.params}
 
-    def for_purpose(self, purpose: str) -> "GuardedChat":
-        """The same model billing its calls to another purpose (e.g. `metric:faithfulness`)."""
-        return self.model_copy(update={"purpose": purpose})
-
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -246,9 +242,6 @@ class GuardedEmbeddings(Embeddings):
         self.purpose = purpose
         self.runtime = runtime
         self.store = store
-
-    def for_purpose(self, purpose: str) -> "GuardedEmbeddings":
-        return GuardedEmbeddings(self.inner, self.model, purpose, self.runtime, self.store)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self._embed("document", texts)

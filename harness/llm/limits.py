@@ -1,11 +1,10 @@
 """Client-side rate limiting and the retry policy around every LLM and embedding call.
 
 The SDK's own retries are switched off: retrying here, behind one limiter per model shared by every
-thread and event loop, means a 429 slows all callers down together instead of each backing off alone
-while the others keep the quota exhausted.
+thread, means a 429 slows all callers down together instead of each backing off alone while the others
+keep the quota exhausted.
 """
 
-import asyncio
 import contextlib
 import math
 import random
@@ -27,13 +26,13 @@ class EmptyReply(Exception):
 
 
 class RateLimiter:
-    """Per-model requests-per-minute and tokens-per-minute limits, shared by threads and event loops.
+    """Per-model requests-per-minute and tokens-per-minute limits, shared by every thread.
 
     Each call books a slot instead of polling: a slot starts at the later of now and the next free
     one, and moves the next free one on by 1/rate. Concurrent callers therefore start exactly 1/rate
-    apart, never in a burst, and waiting is done outside the lock (by `time.sleep` or `asyncio.sleep`),
-    so any mix of threads and event loops shares one schedule. Idle time earns no credit: after a
-    pause the first caller goes at once and the next one a full interval later.
+    apart, never in a burst, and waiting is done outside the lock, so all threads share one schedule
+    (ragas's async calls reach the guarded model through LangChain's executor threads). Idle time earns
+    no credit: after a pause the first caller goes at once and the next one a full interval later.
 
     `headroom` shaves a fraction off both limits. The server counts arrivals in a sliding minute, so at
     exactly the limit the smallest network jitter turns into an off-by-one 429.
@@ -110,12 +109,6 @@ class RateLimiter:
         slot, wait = self._book(tokens)
         if wait > 0:
             time.sleep(wait)
-        return slot
-
-    async def aacquire(self, tokens: int = 0) -> float:
-        slot, wait = self._book(tokens)
-        if wait > 0:
-            await asyncio.sleep(wait)
         return slot
 
     def rejected(self, slot: float) -> None:
