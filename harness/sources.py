@@ -87,6 +87,8 @@ def _load_with_datasets(path: Path, fmt: str) -> list[dict[str, Any]]:
         table = datasets.load_dataset(fmt, data_files=str(path), split="train", cache_dir=_arrow_dir())
     except Exception as err:  # datasets wraps parser errors in several types; all mean "unreadable"
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        if "corresponds to no data" in reason:  # datasets' words for a table with a header and no rows
+            raise InputError(str(path), "no rows (a header and nothing under it)") from None
         raise InputError(str(path), f"cannot be read: {reason}") from None
     return table.to_list()
 

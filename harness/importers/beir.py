@@ -3,6 +3,7 @@
 
 import csv
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +17,27 @@ def _jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     if not path.is_file():
         raise InputError(str(path), "file not found (a BEIR folder has corpus.jsonl, queries.jsonl, qrels/)")
     rows = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise InputError(f"{path}:{number}", f"invalid JSON: {err.msg}") from None
-            if not isinstance(row, dict):
-                raise InputError(f"{path}:{number}", "each line must be a JSON object")
-            rows.append((number, row))
+    for number, line in enumerate(_lines(path), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise InputError(f"{path}:{number}", f"invalid JSON: {err.msg}") from None
+        if not isinstance(row, dict):
+            raise InputError(f"{path}:{number}", "each line must be a JSON object")
+        rows.append((number, row))
     return rows
+
+
+def _lines(path: Path) -> list[str]:
+    """The file's lines, a byte-order mark dropped; not UTF-8 is one line naming the file and the line."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise InputError(f"{path}:{line}", f"not valid UTF-8 (byte 0x{data[err.start]:02x})") from None
 
 
 def _text(path: Path, number: int, row: dict[str, Any], key: str, required: bool = True) -> str:
@@ -71,6 +81,8 @@ def read_beir(source: str, options: Options) -> Imported:
         text = _text(queries_path, number, row, "text")
         if not text:
             raise InputError(f"{queries_path}:{number}", f"query '{query_id}' has no text")
+        if query_id in queries:
+            raise InputError(f"{queries_path}:{number}", f"duplicate _id '{query_id}'")
         queries[query_id] = text
     files = [
         folder / "qrels" / f"{name}.tsv" for name in QRELS if (folder / "qrels" / f"{name}.tsv").is_file()
@@ -96,38 +108,37 @@ def read_beir(source: str, options: Options) -> Imported:
 def _read_qrels(
     path: Path, queries: dict[str, str], corpus_ids: dict[str, int], cases: dict[str, ImportedCase]
 ) -> None:
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = csv.reader(handle, delimiter="\t")
-        header = next(rows, None)
-        if header is None:
-            return
-        columns = [name.strip() for name in header]
-        if columns[:2] != ["query-id", "corpus-id"] or len(columns) < 3:
-            raise InputError(f"{path}:1", "header must be query-id, corpus-id, score (tab-separated)")
-        for row in rows:
-            number = rows.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) < 3:
-                raise InputError(
-                    f"{path}:{number}", f"{len(row)} fields, expected query-id, corpus-id, score"
-                )
-            query_id, doc_id, raw_score = row[0].strip(), row[1].strip(), row[2].strip()
-            try:
-                score = float(raw_score)
-            except ValueError:
-                raise InputError(f"{path}:{number}", f"score {raw_score!r} is not a number") from None
-            if query_id not in queries:
-                raise InputError(f"{path}:{number}", f"query-id '{query_id}' is not in queries.jsonl")
-            if doc_id not in corpus_ids:
-                raise InputError(f"{path}:{number}", f"corpus-id '{doc_id}' is not in corpus.jsonl")
-            if score <= 0:
-                continue
-            case = cases.get(query_id)
-            if case is None:
-                case = cases[query_id] = ImportedCase(
-                    id=query_id, question=queries[query_id], tags=[f"beir-{path.stem}"]
-                )
-            if doc_id not in case.gold_ids:
-                case.gold_ids.append(doc_id)
-                case.split_docs.append(doc_id)
+    rows = csv.reader(_lines(path), delimiter="\t")
+    header = next(rows, None)
+    if header is None:
+        return
+    columns = [name.strip() for name in header]
+    if columns[:2] != ["query-id", "corpus-id"] or len(columns) < 3:
+        raise InputError(f"{path}:1", "header must be query-id, corpus-id, score (tab-separated)")
+    for row in rows:
+        number = rows.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) < 3:
+            raise InputError(f"{path}:{number}", f"{len(row)} fields, expected query-id, corpus-id, score")
+        query_id, doc_id, raw_score = row[0].strip(), row[1].strip(), row[2].strip()
+        try:
+            score = float(raw_score)
+        except ValueError:
+            score = math.nan
+        if not math.isfinite(score):
+            raise InputError(f"{path}:{number}", f"score {raw_score!r} is not a number") from None
+        if query_id not in queries:
+            raise InputError(f"{path}:{number}", f"query-id '{query_id}' is not in queries.jsonl")
+        if doc_id not in corpus_ids:
+            raise InputError(f"{path}:{number}", f"corpus-id '{doc_id}' is not in corpus.jsonl")
+        if score <= 0:
+            continue
+        case = cases.get(query_id)
+        if case is None:
+            case = cases[query_id] = ImportedCase(
+                id=query_id, question=queries[query_id], tags=[f"beir-{path.stem}"]
+            )
+        if doc_id not in case.gold_ids:
+            case.gold_ids.append(doc_id)
+            case.split_docs.append(doc_id)

@@ -188,6 +188,8 @@ def write_suite(
 
     if not data.cases:
         raise InputError(data.source, "no questions to import")
+    if not data.corpus:  # refused before anything is written: a half-written folder would block a retry
+        raise InputError(data.source, "no passages to import (no context or gold passage in any row)")
     test_ids, how = split(data.cases, options)
     folder = options.out / options.name
     folder.mkdir(parents=True, exist_ok=True)

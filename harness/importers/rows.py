@@ -144,6 +144,9 @@ def from_rows(
         case = ImportedCase(id=case_id, question=question.strip(), tags=[tag] if tag else [])
         context_id, context, lead = None, "", 0
         raw_context = row.get(columns["context"]) if "context" in columns else None
+        if not _blank(raw_context) and not isinstance(raw_context, str):
+            got = type(raw_context).__name__
+            raise InputError(where, f"{at}: column '{columns['context']}' must be text (got {got})")
         if isinstance(raw_context, str) and raw_context.strip():
             context = raw_context.strip()
             lead = len(raw_context) - len(raw_context.lstrip())  # offsets count from the raw context

@@ -13,7 +13,7 @@ def read_json(path: Path) -> Any:
     if not path.is_file():
         raise InputError(str(path), "file not found" if not path.exists() else "not a file")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8-sig"))  # a byte-order mark is not an error
     except UnicodeDecodeError:
         raise InputError(str(path), "not valid UTF-8") from None
     except json.JSONDecodeError as err:
