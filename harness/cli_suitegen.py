@@ -2,6 +2,7 @@
 harness/suitegen/)."""
 
 import argparse
+import math
 import shlex
 from pathlib import Path
 
@@ -107,6 +108,8 @@ def suitegen_command(args: argparse.Namespace) -> int:
         raise InputError(
             "--apply-review", "applies review.csv alone: no --model, --test, --train or --dry-run"
         )
+    if not math.isfinite(args.temperature) or not 0 <= args.temperature <= 2:
+        raise InputError("--temperature", f"must be a number from 0 to 2, got {args.temperature:g}")
     if not args.apply_review and args.test < 1:
         raise InputError("--test", f"must be at least 1, got {args.test}")
     options = Options(

@@ -108,7 +108,7 @@ def _read(path: Path) -> tuple[str, str]:
     if suffix in HTML_SUFFIXES:
         parser = _HTMLText()
         try:
-            parser.feed(path.read_text(encoding="utf-8", errors="replace"))
+            parser.feed(path.read_text(encoding="utf-8-sig", errors="replace"))
         except AssertionError as err:  # html.parser's only failure mode on broken markup
             raise InputError(str(path), f"not readable HTML ({err})") from None
         title = " ".join("".join(parser.title or parser.heading).split())
@@ -119,7 +119,7 @@ def _read(path: Path) -> tuple[str, str]:
         docs = TextLoader(str(path), encoding="utf-8").load()
     except Exception as err:  # TextLoader wraps a decoding error in RuntimeError
         raise InputError(str(path), f"not UTF-8 text ({type(err.__cause__ or err).__name__})") from None
-    text = _tidy("\n".join(doc.page_content for doc in docs))
+    text = _tidy("\n".join(doc.page_content for doc in docs).removeprefix("\ufeff"))  # a BOM is no text
     heading = re.match(r"#\s+(.+)", text) if suffix != ".txt" else None
     return (heading.group(1).strip() if heading else ""), text
 
@@ -224,6 +224,10 @@ def new_suite(
         raise InputError("name", f"'{name}' is not a folder name (letters, digits, '.', '_', '-')")
     if not abstention.strip():
         raise InputError("--abstention", "must not be empty")
+    if size < 1:
+        raise InputError("--chunk-size", f"must be at least 1, got {size}")
+    if overlap < 0:
+        raise InputError("--chunk-overlap", f"must not be negative, got {overlap}")
     if overlap > size // 2:
         raise InputError("--chunk-overlap", f"{overlap} is more than half of --chunk-size {size}")
     folder = suites_dir / name

@@ -407,8 +407,11 @@ def apply_review(folder: Path, print_line: Callable[[str], None], embed: Embed |
     if not review.is_file() or not generated:
         raise InputError(str(review), "nothing to apply: run `harness suites generate` first")
     corpus = {row["id"]: str(row["text"]) for row in read_corpus(folder)}
-    with review.open(encoding="utf-8", newline="") as handle:
-        table = list(csv.DictReader(handle))
+    try:  # utf-8-sig: a spreadsheet saving "CSV UTF-8" starts the file with a byte-order mark
+        with review.open(encoding="utf-8-sig", newline="") as handle:
+            table = list(csv.DictReader(handle, restval=""))  # a short row's missing cells are empty
+    except UnicodeDecodeError as err:
+        raise InputError(str(review), f"not valid UTF-8 (byte {err.start}): save it as CSV UTF-8") from None
     missing = [c for c in ("id", "question", "answer", "keep") if table and c not in table[0]]
     if missing or not table:
         raise InputError(str(review), f"missing column '{missing[0]}'" if missing else "no rows")

@@ -1,6 +1,7 @@
 """Which questions to ask about which passages: the split by document, the mix of kinds, and the prompts."""
 
 import json
+import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,8 @@ def parse_mix(text: str | None) -> dict[str, float]:
             mix[kind] = float(value)
         except ValueError:
             raise InputError("--mix", f"'{value.strip()}' is not a number (in '{part.strip()}')") from None
+        if not math.isfinite(mix[kind]):
+            raise InputError("--mix", f"share of {kind} must be a finite number, got '{value.strip()}'")
         if mix[kind] < 0:
             raise InputError("--mix", f"share of {kind} must not be negative")
     total = sum(mix.values())
@@ -53,7 +56,11 @@ def read_corpus(folder: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise InputError(str(path), "file not found: build the suite with `harness suites new` first")
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError as err:
+        raise InputError(str(path), f"not valid UTF-8 (byte {err.start})") from None
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
