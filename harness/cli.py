@@ -10,7 +10,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from harness.cli_suitegen import ACTIONS as SUITEGEN_ACTIONS
 from harness.cli_suitegen import add_suitegen_parsers, suitegen_command
@@ -28,8 +28,19 @@ if TYPE_CHECKING:
     from harness.verdict import SuiteVerdict
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the house rule for a bad argument: one line naming the command and the option, exit 2
+    (argparse's own error prints the whole usage block first). Sub-commands get the same class."""
+
+    last_error: str | None = None
+
+    def error(self, message: str) -> NoReturn:
+        _Parser.last_error = f"{self.prog}: {message}"
+        self.exit(2, f"error: {self.prog}: {message} (`{self.prog} --help` lists the options)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="harness",
         description="Evaluate RAG, fine-tuned and hybrid systems side by side.",
         epilog="Default folders (suites, systems, reports), the cache and the MLflow store are the "
@@ -744,7 +755,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         project, broken = None, err
     if project is not None:
         _project_defaults(parser, project)
-    args = parser.parse_args(argv)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    _Parser.last_error = None
+    try:
+        args = parser.parse_args(raw)
+    except SystemExit as done:  # a bad argument: with --json the document still says so on stdout
+        if done.code == 2 and "--json" in raw and _Parser.last_error:
+            print(json.dumps({"error": scrub(_Parser.last_error), "exit_code": 2}))
+        raise
     verbosity = 0 if args.quiet else 1 + args.verbose
     quiet_libraries(verbosity)
     PROGRESS.configure(verbosity)
