@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,19 @@ def run(args: argparse.Namespace) -> int:
 
     if args.repeat < 1:
         raise InputError("--repeat", f"must be at least 1, got {args.repeat}")
+    if args.threshold is not None and not math.isfinite(args.threshold):
+        raise InputError("--threshold", f"must be a finite number, got {args.threshold:g}")
+    if not math.isfinite(args.judge_temperature) or not 0 <= args.judge_temperature <= 2:
+        raise InputError(
+            "--judge-temperature", f"must be a number from 0 to 2, got {args.judge_temperature:g}"
+        )
+    from harness.metrics import METRICS
+    from harness.yamlfile import did_you_mean
+
+    for name in args.metric:  # named by the option, not by the folder the label file is in
+        if name not in METRICS and name not in JUDGED:
+            hint = did_you_mean(name, [*METRICS, *JUDGED])
+            raise InputError("--metric", f"unknown metric '{name}'{hint}")
     labels = load_labels(args.labels, args.label_column, args.label_min, args.label_max)
     suite = label_suite(labels, args.abstention)
     names = list(dict.fromkeys(args.metric)) or list(OFFLINE)

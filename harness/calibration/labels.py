@@ -92,7 +92,8 @@ def _number(where: str, number: int, column: str, value: Any) -> float:
         else:
             if math.isfinite(parsed):
                 return parsed
-    shown = "empty" if _blank(value) or value == "" else repr(value)[:40]
+    shown = "NaN" if isinstance(value, float) and math.isnan(value) else None
+    shown = shown or ("empty" if _blank(value) or value == "" else repr(value)[:40])
     raise InputError(where, f"row {number}: column '{column}' must be a number, got {shown}")
 
 
@@ -153,6 +154,21 @@ def load_labels(
         reference = _text(where, number, row, "reference")
         contexts = _contexts(where, number, row)
         answers: tuple[str, ...]
+        pair = [name for name in ("answer_a", "answer_b") if not _blank(row.get(name))]
+        if kind == "pointwise" and pair:
+            raise InputError(
+                where,
+                f"row {number}: has {pair[0]} (pairwise) but row 1 is pointwise: one kind of row per file",
+            )
+        if kind == "pairwise" and len(pair) < 2:
+            lacking = "answer_b" if pair == ["answer_a"] else "answer_a"
+            pointwise = not _blank(row.get("answer")) or not _blank(row.get("label"))
+            raise InputError(
+                where,
+                f"row {number}: a pointwise row (answer, label) in a pairwise file: one kind of row per file"
+                if pointwise
+                else f"row {number}: no {lacking} (a pairwise row needs answer_a and answer_b)",
+            )
         if kind == "pairwise":
             answers = (_text(where, number, row, "answer_a"), _text(where, number, row, "answer_b"))
             if answers[0] == answers[1]:
