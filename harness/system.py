@@ -1,5 +1,6 @@
 """SystemSpec (a systems/<name>.yaml), Answer, the System protocol, and load_system."""
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -460,6 +461,30 @@ def _check_external(path: Path, spec: SystemSpec) -> None:
         from harness.llm.backends import check_ref
 
         check_ref(spec.generator.model, ("openai",), str(path), "key 'generator.model'")
+        _check_openai_keys(path, spec)
+
+
+def _check_openai_keys(path: Path, spec: SystemSpec) -> None:
+    """generator.base_url is a server's URL and api_key_env a variable's name: a typo is one line at load,
+    not a connection error in every case."""
+    from urllib.parse import urlsplit
+
+    url = spec.generator.base_url
+    if url is not None:
+        try:
+            parts = urlsplit(url.strip())
+            port = parts.port
+        except ValueError as err:
+            raise InputError(str(path), f"key 'generator.base_url': '{url}' is not a URL ({err})") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname or (port is not None and port < 1):
+            raise InputError(
+                str(path), f"key 'generator.base_url': '{url}' is not an http:// or https:// URL"
+            )
+    name = spec.generator.api_key_env
+    if name is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise InputError(
+            str(path), f"key 'generator.api_key_env': '{name}' is not an environment variable's name"
+        )
 
 
 def build_system(spec: SystemSpec, cache: Any = None) -> System:

@@ -89,6 +89,8 @@ def check_spec(spec: SystemSpec, where: str) -> None:
         raise InputError(where, f"key 'generator.model': '{url}' is not a URL ({err})") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise InputError(where, f"key 'generator.model': '{url}' is not an http:// or https:// URL")
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise InputError(where, f"key 'generator.model': port {parsed.port} of '{url}' is not 1 to 65535")
     http = spec.http or HttpSpec()
     paths = {
         "http.answer": http.answer,

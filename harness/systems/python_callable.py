@@ -83,7 +83,8 @@ def _import(module_name: str, where: str, folder: Path | None) -> Any:
                 where, f"key 'generator.model': no module named '{module_name}' (searched {searched})"
             ) from None
         raise InputError(where, f"key 'generator.model': importing '{module_name}' failed: {err}") from None
-    except Exception as err:  # the user's module raised while importing: one line, not its traceback
+    except (Exception, SystemExit) as err:  # the user's module raised (or called sys.exit) while importing:
+        # one line, not its traceback, and not the harness exiting with the module's code
         detail = scrub(f"{type(err).__name__}: {err}")[:300]
         raise InputError(
             where, f"key 'generator.model': importing '{module_name}' failed{_origin(err)}: {detail}"
@@ -92,6 +93,8 @@ def _import(module_name: str, where: str, folder: Path | None) -> Any:
 
 def _origin(err: BaseException) -> str:
     """` at file.py:12`: where the user's code raised (the deepest frame), for a one-line reason."""
+    if isinstance(err, SyntaxError) and err.filename:  # the file that does not parse, not importlib's frame
+        return f" at {Path(err.filename).name}:{err.lineno}"
     frames = traceback.extract_tb(err.__traceback__)
     if not frames:
         return ""
