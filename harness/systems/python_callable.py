@@ -229,13 +229,16 @@ class PythonSystem:
         self.matcher = CorpusMatcher(suite.corpus)
         target = self.target
         if target.style == "class":
-            instance = target.obj()
-            if self.spec.kind in RETRIEVING_KINDS and callable(getattr(instance, "index", None)):
-                instance.index(
-                    [passage.model_dump(include={"id", "text", "title"}) for passage in suite.corpus]
-                )
-            if self.spec.kind in TRAINING_KINDS and callable(getattr(instance, "prepare", None)):
-                instance.prepare([case.model_dump(mode="json") for case in suite.train])
+            try:
+                instance = target.obj()
+                if self.spec.kind in RETRIEVING_KINDS and callable(getattr(instance, "index", None)):
+                    instance.index(
+                        [passage.model_dump(include={"id", "text", "title"}) for passage in suite.corpus]
+                    )
+                if self.spec.kind in TRAINING_KINDS and callable(getattr(instance, "prepare", None)):
+                    instance.prepare([case.model_dump(mode="json") for case in suite.train])
+            except SystemExit as err:  # fails the run's cases ("prepare failed"), not the harness
+                raise RuntimeError(f"the code called sys.exit({err.code!r})") from None
             method = _answer_method(type(instance)) or "invoke"
             self._call = self._caller(instance, None if method == "invoke" else getattr(instance, method))
         else:
@@ -272,7 +275,12 @@ class PythonSystem:
         start = time.perf_counter()
 
         def attempt() -> Any:
-            value = call(case.question, _plain_case(case))
+            try:
+                value = call(case.question, _plain_case(case))
+            except SystemExit as err:  # sys.exit in the user's code fails its case, not the whole harness
+                raise RuntimeError(f"the code called sys.exit({err.code!r})").with_traceback(
+                    err.__traceback__
+                ) from None
             if inspect.isawaitable(value):  # an async def answers too
 
                 async def wait() -> Any:
