@@ -667,6 +667,10 @@ def _suites_validate(args: argparse.Namespace) -> int:
     from harness.suite import load_suite
 
     paths = [suite_path(name, args.suites_dir) for name in args.names] or all_suites(args.suites_dir)
+    if not paths:  # nothing validated is not "valid": say where no suite was found
+        folder = args.suites_dir
+        what = "not a folder" if folder.exists() and not folder.is_dir() else "no suites found"
+        raise InputError(str(args.suites_dir), f"{what} (expected <name>/suite.yaml)")
     found = []
     for path in paths:
         suite = load_suite(path)

@@ -70,7 +70,7 @@ class Project:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a BOM (Notepad) is no error
     except tomllib.TOMLDecodeError as err:
         raise InputError(str(path), f"not valid TOML: {err}") from None
     except UnicodeDecodeError:
