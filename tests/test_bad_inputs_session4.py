@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from harness.cli import main
+from harness.errors import InputError
 from harness.importers.common import Options
 from harness.importers.squad import read_squad
 from harness.project import find_project
@@ -361,3 +362,21 @@ def test_suites_validate_with_no_suite_is_not_valid(
     (tmp_path / "harness.toml").write_text('suites = "empty"\n', encoding="utf-8")
     (tmp_path / "empty").mkdir()
     one_line(capsys, harness("suites", "validate"), "empty", "no suites found")
+
+
+def test_calibrate_given_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    one_line(capsys, calibrate(tmp_path, tmp_path), str(tmp_path), "is a folder")
+
+
+def test_openai_base_url_variable_that_is_not_a_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.llm.backends import openai_endpoint
+    from harness.llm.settings import ModelSettings
+
+    monkeypatch.setenv("HARNESS_OPENAI_BASE_URL", "not a url")
+    with pytest.raises(InputError) as raised:
+        openai_endpoint("openai:m", ModelSettings(), "system 's'")
+    assert raised.value.where == "HARNESS_OPENAI_BASE_URL" and "'not a url'" in raised.value.what
+    monkeypatch.setenv("HARNESS_OPENAI_BASE_URL", "http://127.0.0.1:8000/v1")
+    assert openai_endpoint("openai:m", ModelSettings(), "system 's'")[0] == "http://127.0.0.1:8000/v1"

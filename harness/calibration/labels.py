@@ -125,6 +125,8 @@ def load_labels(
 ) -> LabelSet:
     """Read and validate a label file (JSONL, JSON, CSV or Parquet); its columns say which format it is."""
     path = Path(path)
+    if path.is_dir():
+        raise InputError(str(path), "is a folder: give a label file (.jsonl, .json, .csv or .parquet)")
     where, rows = read_rows(Source(path=str(path)), Path("."))
     if not rows:
         raise InputError(where, "empty file: no labelled rows")

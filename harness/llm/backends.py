@@ -2,6 +2,7 @@
 `offline:minilm`."""
 
 import os
+import re
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -53,7 +54,11 @@ def openai_endpoint(
     HARNESS_OPENAI_BASE_URL, else the model's base_url in the settings (HARNESS_MODELS), else OpenAI's.
     The key: the variable named by generator.api_key_env, else OPENAI_API_KEY; none is needed for a
     server given by URL."""
-    url = url or os.environ.get(OPENAI_BASE_URL_VARIABLE) or config.base_url
+    from_env = os.environ.get(OPENAI_BASE_URL_VARIABLE) if not url else None
+    url = url or from_env or config.base_url
+    if from_env and not re.match(r"https?://[^/\s:]+", from_env.strip()):
+        # a typo in the variable fails here, once, not as a connection error in every case
+        raise InputError(OPENAI_BASE_URL_VARIABLE, f"'{from_env}' is not an http:// or https:// URL")
     variable = key_variable or OPENAI_KEY_VARIABLE
     key = os.environ.get(variable)
     if not key:
