@@ -9,6 +9,7 @@ from pathlib import Path
 from harness.errors import InputError
 
 ACTIONS = ("new", "generate")
+MAX_QUESTIONS = 100_000  # per split: a bigger --test or --train is a typo (and would exhaust memory planning)
 
 
 def add_suitegen_parsers(actions: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -110,6 +111,9 @@ def suitegen_command(args: argparse.Namespace) -> int:
         )
     if not math.isfinite(args.temperature) or not 0 <= args.temperature <= 2:
         raise InputError("--temperature", f"must be a number from 0 to 2, got {args.temperature:g}")
+    for flag, count in (("--test", args.test), ("--train", args.train)):
+        if count > MAX_QUESTIONS:  # every question is a prompt planned in memory and a model call
+            raise InputError(flag, f"at most {MAX_QUESTIONS:,} questions per split, got {count:,}")
     if not args.apply_review and args.test < 1:
         raise InputError("--test", f"must be at least 1, got {args.test}")
     options = Options(

@@ -214,6 +214,8 @@ def generated_suite(tmp_path: Path) -> Path:
         (["--mix", "single=inf,multi=1"], ["--mix", "finite"]),
         (["--temperature", "-1"], ["--temperature"]),
         (["--temperature", "nan"], ["--temperature"]),
+        (["--test", "100000000"], ["--test", "at most"]),
+        (["--train", "100000000"], ["--train", "at most"]),
     ],
 )
 def test_generate_refuses_non_finite_options(
