@@ -285,6 +285,7 @@ def test_calibrate_bad_label_files(
     [
         (["--metric", "tokn_f1"], ["--metric", "'tokn_f1'", "token_f1"]),
         (["--threshold", "nan"], ["--threshold"]),
+        (["--label-max", "inf"], ["--label-min/--label-max", "finite"]),
         (["--judge-temperature", "-1"], ["--judge-temperature"]),
     ],
 )

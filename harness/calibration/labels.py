@@ -144,6 +144,8 @@ def load_labels(
     default_low, default_high = DEFAULT_RANGE[kind]
     low = default_low if low is None else low
     high = default_high if high is None else high
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise InputError("--label-min/--label-max", f"a scale needs finite ends, got [{low:g}, {high:g}]")
     if not low < high:
         raise InputError("--label-min/--label-max", f"the minimum {low:g} must be below the maximum {high:g}")
     if kind == "pairwise" and low != -high:
