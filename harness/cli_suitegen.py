@@ -5,6 +5,7 @@ import argparse
 import math
 import shlex
 from pathlib import Path
+from typing import Any
 
 from harness.errors import InputError
 
@@ -12,7 +13,7 @@ ACTIONS = ("new", "generate")
 MAX_QUESTIONS = 100_000  # per split: a bigger --test or --train is a typo (and would exhaust memory planning)
 
 
-def add_suitegen_parsers(actions: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def add_suitegen_parsers(actions: "argparse._SubParsersAction[Any]") -> None:
     """Add `new` and `generate` beside `validate` and `import` under `harness suites`."""
     from harness.metrics.answer import DEFAULT_ABSTENTION
     from harness.system import RetrieverSpec

@@ -3,11 +3,12 @@
 import argparse
 import shlex
 from pathlib import Path
+from typing import Any
 
 from harness.errors import InputError
 
 
-def add_import_parser(actions: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def add_import_parser(actions: "argparse._SubParsersAction[Any]") -> None:
     """Add `import` beside `validate` under `harness suites`."""
     sub = actions.add_parser(
         "import",
