@@ -60,6 +60,14 @@ def did_you_mean(name: str, choices: list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+# pydantic names the member of a union a value failed (`rpm.constrained-float`): not a key a user wrote.
+_UNION_TAGS = {"constrained-float", "constrained-int", "constrained-str", "float", "int", "str", "bool"}
+
+
+def _union_member(part: object) -> bool:
+    return isinstance(part, str) and (part in _UNION_TAGS or ("[" in part and part.endswith("]")))
+
+
 def explain(path: Path, err: ValidationError, known: dict[str, list[str]] | None = None) -> InputError:
     """Turn pydantic's first complaint into one line naming the file and the key.
 
@@ -68,7 +76,7 @@ def explain(path: Path, err: ValidationError, known: dict[str, list[str]] | None
     """
     errors = err.errors()
     first = errors[0]
-    loc = ".".join(str(part) for part in first["loc"])
+    loc = ".".join(str(part) for part in first["loc"] if not _union_member(part))
     if first["type"] == "extra_forbidden":
         parent, _, key = loc.rpartition(".")
         hint = did_you_mean(key, (known or {}).get(parent, []))

@@ -383,3 +383,20 @@ def test_openai_base_url_variable_that_is_not_a_url(
     assert raised.value.where == "HARNESS_OPENAI_BASE_URL" and "'not a url'" in raised.value.what
     monkeypatch.setenv("HARNESS_OPENAI_BASE_URL", "http://127.0.0.1:8000/v1")
     assert openai_endpoint("openai:m", ModelSettings(), "system 's'")[0] == "http://127.0.0.1:8000/v1"
+
+
+def test_an_empty_mix_and_a_bad_models_file_are_named(tmp_path, monkeypatch) -> None:
+    """`--mix ""` is refused (it used to mean the default mix); a bad HARNESS_MODELS entry names its block."""
+    import pytest
+
+    from harness.errors import InputError
+    from harness.llm.settings import settings
+    from harness.suitegen.plan import parse_mix
+
+    with pytest.raises(InputError, match="--mix: empty"):
+        parse_mix("  ")
+    models = tmp_path / "models.yaml"
+    models.write_text("models:\n  gemini:my-model: {rpm: -5}\n", encoding="utf-8")
+    monkeypatch.setenv("HARNESS_MODELS", str(models))
+    with pytest.raises(InputError, match=r"key 'models\.gemini:my-model\.rpm': Input should be greater"):
+        settings("gemini:my-model")

@@ -73,4 +73,7 @@ def settings(ref: str) -> ModelSettings:
     try:
         return ModelSettings.model_validate(values)
     except ValidationError as err:
-        raise explain(Path(where), err, {"": list(ModelSettings.model_fields)}) from None
+        bad = explain(Path(where), err, {"": list(ModelSettings.model_fields)})
+        key = str(err.errors()[0]["loc"][0]) if err.errors()[0]["loc"] else ""
+        block = f"models.{ref}" if key in (models.get(ref) or {}) else "defaults"
+        raise InputError(bad.where, bad.what.replace("key '", f"key '{block}.", 1)) from None

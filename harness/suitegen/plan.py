@@ -26,8 +26,10 @@ class Request:
 
 def parse_mix(text: str | None) -> dict[str, float]:
     """`single=0.6,multi=0.2,unanswerable=0.2` -> shares that sum to 1 (kinds not named get 0)."""
-    if not text:
+    if text is None:
         return dict(DEFAULT_MIX)
+    if not text.strip():
+        raise InputError("--mix", "empty: give KIND=SHARE pairs, e.g. single=0.6,multi=0.2,unanswerable=0.2")
     mix = dict.fromkeys(KINDS, 0.0)
     for part in text.split(","):
         kind, sep, value = part.partition("=")
