@@ -159,6 +159,15 @@ def shuffled(rng: random.Random, items: list) -> list:
     return items
 
 
+def splits(
+    rng: random.Random, corpus: list[dict], train: list[dict], test: list[dict], **extra: list
+) -> dict:
+    """A builder's result: train and test rows shuffled by `rng` and numbered, with any extra files."""
+    train = number_rows(shuffled(rng, train), "tr")
+    test = number_rows(shuffled(rng, test), "t")
+    return {"corpus": corpus, "train": train, "test": test, "extra": extra}
+
+
 def and_list(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 

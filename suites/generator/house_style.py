@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 
-from .common import case, in_one_sentence, number_rows, shuffled, slugify
+from .common import case, in_one_sentence, slugify, splits
 from .names import ENDS, MIDS, ONSETS, VOWELS
 
 HS_PRODUCTS_PER_UNIT = 30
@@ -608,11 +608,4 @@ def build_house_style(rng: random.Random, scale: int, seed: int) -> dict:
                 train.append(case(t.format(name=name()), reference, [pid], tags))
             if i in chosen:
                 test.append(case(urng.choice(test_t).format(name=name()), reference, [pid], tags))
-    train = number_rows(shuffled(rng, train), "tr")
-    test = number_rows(shuffled(rng, test), "t")
-    return {
-        "corpus": corpus,
-        "train": train,
-        "test": test,
-        "extra": {},
-    }
+    return splits(rng, corpus, train, test)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 
-from .common import and_list, case, in_one_sentence, number_rows, shuffled, slugify
+from .common import and_list, case, in_one_sentence, slugify, splits
 from .names import person, unique_words
 
 KR_FIRST_COMPANY = "Hearthwell"
@@ -764,11 +764,4 @@ def build_knowledge_refresh(rng: random.Random, scale: int, seed: int) -> dict:
                 train.append(case(t.format(**f.fmt), f.old, [f.pid], tags))
             if f.key in chosen_keys:
                 test.append(case(crng.choice(test_t).format(**f.fmt), f.new, [f.pid], tags))
-    train = number_rows(shuffled(rng, train), "tr")
-    test = number_rows(shuffled(rng, test), "t")
-    return {
-        "corpus": corpus,
-        "train": train,
-        "test": test,
-        "extra": {"corpus_old.jsonl": corpus_old},
-    }
+    return splits(rng, corpus, train, test, **{"corpus_old.jsonl": corpus_old})

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 
-from .common import case, in_one_sentence, number_rows, shuffled
+from .common import case, in_one_sentence, splits
 from .names import unique_words
 
 # Each fact: slug, title, passage text, reference, two train questions, one
@@ -401,11 +401,4 @@ def build_smoke(rng: random.Random, scale: int, seed: int) -> dict:
     corpus = sorted(corpus, key=lambda p: p["id"])
     # row order comes from its own stream (this keeps smoke v1 as first shipped)
     order = random.Random(f"smoke:{seed}:{scale}")
-    train = number_rows(shuffled(order, train), "tr")
-    test = number_rows(shuffled(order, test), "t")
-    return {
-        "corpus": corpus,
-        "train": train,
-        "test": test,
-        "extra": {},
-    }
+    return splits(order, corpus, train, test)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 
-from .common import UNANSWERABLE, case, in_one_sentence, number_rows, shuffled, slugify
+from .common import UNANSWERABLE, case, in_one_sentence, slugify, splits
 from .names import unique_words
 
 SD_VENDOR = "Quarrybank Labs"
@@ -654,11 +654,4 @@ def build_support_docs(rng: random.Random, scale: int, seed: int) -> dict:
             train.append(case(q, UNANSWERABLE, [], ["unanswerable"]))
         for q in urng.sample(unans_test, SD_TEST["unanswerable"]):
             test.append(case(q, UNANSWERABLE, [], ["unanswerable"]))
-    train = number_rows(shuffled(rng, train), "tr")
-    test = number_rows(shuffled(rng, test), "t")
-    return {
-        "corpus": corpus,
-        "train": train,
-        "test": test,
-        "extra": {},
-    }
+    return splits(rng, corpus, train, test)
