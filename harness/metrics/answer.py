@@ -2,8 +2,10 @@
 
 import re
 from collections import Counter
+from typing import Any
 
-from harness.metrics.base import Score
+from harness.metrics.base import MetricBase, Score
+from harness.metrics.units import TOKENS
 from harness.suite import Case
 from harness.system import Answer
 from harness.text import normalise, tokens
@@ -33,7 +35,60 @@ def is_abstention_case(case: Case, abstention: str | None) -> bool:
     return normalise(case.reference) == normalise(abstention)
 
 
-class AnswerRecall:
+class ReferenceMetric(MetricBase):
+    """A metric that compares the answer with each accepted reference (`Case.references`) and keeps the
+    best, the way the official SQuAD evaluation takes the best over its gold answers.
+
+    The shared rules: a case with no reference is unscored; a case whose reference is the suite's
+    abstention is scored by `unanswerable`; otherwise `compare` scores the answer against each of
+    `candidates(case)` and the highest value wins (the first of equals). With more than one candidate,
+    the details say how many there were and which (0-based) won. A subclass supplies `compare`, and
+    overrides `unanswerable` or `candidates` where its rule differs.
+    """
+
+    abstention: str | None = None  # the suite's abstention answer; None when the suite declares none
+
+    def __init__(self, abstention: str | None = None) -> None:
+        self.abstention = abstention
+
+    def params(self) -> dict[str, Any]:
+        return {"abstention": self.abstention}
+
+    def score(self, case: Case, answer: Answer) -> Score:
+        if not case.references:
+            return Score.unscored("no reference answer")
+        if is_abstention_case(case, self.abstention):
+            return self.unanswerable(answer)
+        return self.against_references(case, answer)
+
+    def unanswerable(self, answer: Answer) -> Score:
+        """The score of an answer to a case the documents do not answer: whether it abstained (1) or
+        not (0), as the SQuAD v2.0 script scores a prediction against its empty gold answer."""
+        assert self.abstention is not None  # is_abstention_case is never true without one
+        return Score(value=float(abstains(answer.text, self.abstention)), details={"unanswerable": True})
+
+    def candidates(self, case: Case) -> tuple[str, ...]:
+        """The references the answer is compared with."""
+        return case.references
+
+    def compare(self, text: str, reference: str) -> tuple[float, dict[str, Any]] | None:
+        """The answer text's value against one reference, with details; None: this reference cannot
+        be compared with (it is left out)."""
+        raise NotImplementedError
+
+    def against_references(self, case: Case, answer: Answer) -> Score:
+        wanted = self.candidates(case)
+        compared = [(index, self.compare(answer.text, reference)) for index, reference in enumerate(wanted)]
+        scored = [(index, found) for index, found in compared if found is not None]
+        if not scored:
+            return Score.unscored("reference has no tokens after normalisation")
+        index, (value, details) = max(scored, key=lambda item: (item[1][0], -item[0]))
+        if len(wanted) > 1:
+            details = {**details, "references": len(wanted), "best": index}
+        return Score(value=value, details=details)
+
+
+class AnswerRecall(ReferenceMetric):
     """Share of the reference's normalised tokens found in the answer (counted with multiplicity).
 
     The "answer contains the reference" family used for generative QA: unlike token F1 it does not punish
@@ -44,35 +99,19 @@ class AnswerRecall:
     """
 
     name = "answer_recall"
-    higher_is_better = True
-    version = 1
-    judge = ""
 
-    def __init__(self, abstention: str | None = None) -> None:
-        self.abstention = abstention
+    def unanswerable(self, answer: Answer) -> Score:
+        return Score.unscored("reference is the abstention: scored by abstain_correct")
 
-    def score(self, case: Case, answer: Answer) -> Score:
-        if not case.reference:
-            return Score.unscored("no reference answer")
-        if is_abstention_case(case, self.abstention):
-            return Score.unscored("reference is the abstention: scored by abstain_correct")
-        said = Counter(tokens(answer.text))
-        scored = []  # (recall, found, reference tokens, index) per reference with tokens
-        for index, reference in enumerate(case.references):
-            wanted = tokens(reference)
-            if wanted:
-                found = sum((said & Counter(wanted)).values())
-                scored.append((found / len(wanted), found, len(wanted), index))
-        if not scored:
-            return Score.unscored("reference has no tokens after normalisation")
-        value, found, length, index = max(scored, key=lambda item: (item[0], -item[3]))
-        details: dict[str, int] = {"found": found, "reference_tokens": length}
-        if len(case.references) > 1:
-            details.update(references=len(case.references), best=index)
-        return Score(value=value, details=details)
+    def compare(self, text: str, reference: str) -> tuple[float, dict[str, Any]] | None:
+        wanted = tokens(reference)
+        if not wanted:
+            return None
+        found = sum((Counter(tokens(text)) & Counter(wanted)).values())
+        return found / len(wanted), {"found": found, "reference_tokens": len(wanted)}
 
 
-class AnswerTokens:
+class AnswerTokens(MetricBase):
     """Length of the answer in normalised tokens (as token_f1 counts them): verbosity, shown, never gated.
 
     No better direction: a short answer is not better than a complete one. Every answer is scored (an empty
@@ -80,15 +119,17 @@ class AnswerTokens:
     """
 
     name = "answer_tokens"
-    higher_is_better: bool | None = None
-    version = 1
-    judge = ""
+    higher_is_better = None
+    unit = TOKENS
+
+    def params(self) -> dict[str, Any]:
+        return {}
 
     def score(self, case: Case, answer: Answer) -> Score:
         return Score(value=float(len(tokens(answer.text))))
 
 
-class FormatMatch:
+class FormatMatch(MetricBase):
     """1.0 when the whole answer (surrounding whitespace stripped) matches the suite's `format` pattern.
 
     Unscored: the suite declares no format (load_suite refuses a suite that lists format_match without
@@ -97,14 +138,15 @@ class FormatMatch:
     """
 
     name = "format_match"
-    higher_is_better = True
-    version = 1
-    judge = ""
 
     def __init__(self, pattern: str | None, abstention: str | None = None) -> None:
-        self.pattern = pattern  # part of the metric's identity: a new pattern is not served cached scores
+        self.pattern = pattern
         self.abstention = abstention
         self._compiled = re.compile(pattern) if pattern is not None else None
+
+    def params(self) -> dict[str, Any]:
+        # The pattern is part of the identity: a new pattern is not served the old one's cached scores.
+        return {"pattern": self.pattern, "abstention": self.abstention}
 
     def score(self, case: Case, answer: Answer) -> Score:
         if self._compiled is None:
@@ -114,19 +156,19 @@ class FormatMatch:
         return Score(value=float(self._compiled.fullmatch(answer.text.strip()) is not None))
 
 
-class AbstainCorrect:
+class AbstainCorrect(MetricBase):
     """On cases whose reference is the suite's abstention: 1.0 when the answer abstains (see `abstains`).
 
     Unscored: answerable cases (abstain_false scores those) and cases with no reference.
     """
 
     name = "abstain_correct"
-    higher_is_better = True
-    version = 1
-    judge = ""
 
     def __init__(self, abstention: str | None) -> None:
         self.abstention = abstention
+
+    def params(self) -> dict[str, Any]:
+        return {"abstention": self.abstention}
 
     def score(self, case: Case, answer: Answer) -> Score:
         if self.abstention is None:
@@ -136,7 +178,7 @@ class AbstainCorrect:
         return Score(value=float(abstains(answer.text, self.abstention)))
 
 
-class AbstainFalse:
+class AbstainFalse(MetricBase):
     """On answerable cases: 1.0 when the answer abstains anyway (lower is better).
 
     Unscored: cases whose reference is the abstention (abstain_correct scores those) and cases with no
@@ -145,11 +187,12 @@ class AbstainFalse:
 
     name = "abstain_false"
     higher_is_better = False
-    version = 1
-    judge = ""
 
     def __init__(self, abstention: str | None) -> None:
         self.abstention = abstention
+
+    def params(self) -> dict[str, Any]:
+        return {"abstention": self.abstention}
 
     def score(self, case: Case, answer: Answer) -> Score:
         if self.abstention is None:

@@ -15,36 +15,45 @@ import asyncio
 import math
 import threading
 import warnings
-from typing import Any
+from typing import Any, NamedTuple
 
 from harness.cache import Cache
-from harness.llm import backends
-from harness.llm.guarded import CallFailed
 from harness.llm.settings import settings
 from harness.llm.usage import metering
-from harness.metrics.base import Score
+from harness.metrics.base import MetricBase, Score
 from harness.privacy import scrub
 from harness.suite import Case, JudgeSpec
 from harness.system import Answer
 
-# name -> (ragas class name, needs retrieved contexts, needs a reference, reason ragas returns NaN)
-JUDGED: dict[str, tuple[str, bool, bool, str]] = {
-    "faithfulness": ("Faithfulness", True, False, "the judge found no statements in the answer"),
-    "answer_relevancy": (
-        "ResponseRelevancy",
-        False,
-        False,
-        "the judge generated no question from the answer",
+# harness.llm.backends and harness.llm.guarded are imported where a judge is first built or has failed:
+# they load LangChain (about a second), and the metric table imports this module for every command.
+
+
+class RagasSpec(NamedTuple):
+    """How one judged metric is computed by ragas (the metric table says that it is judged)."""
+
+    ragas_class: str
+    needs_contexts: bool
+    needs_reference: bool
+    nan_reason: str  # why ragas returns NaN for a sample
+
+
+RAGAS: dict[str, RagasSpec] = {
+    "faithfulness": RagasSpec("Faithfulness", True, False, "the judge found no statements in the answer"),
+    "answer_relevancy": RagasSpec(
+        "ResponseRelevancy", False, False, "the judge generated no question from the answer"
     ),
-    "context_precision": (
-        "LLMContextPrecisionWithReference",
-        True,
-        True,
-        "the judge gave no verdict on the contexts",
+    "context_precision": RagasSpec(
+        "LLMContextPrecisionWithReference", True, True, "the judge gave no verdict on the contexts"
     ),
-    "context_recall": ("LLMContextRecall", True, True, "the judge classified no reference statement"),
-    "factual_correctness": ("FactualCorrectness", False, True, "the judge found no claims to compare"),
+    "context_recall": RagasSpec(
+        "LLMContextRecall", True, True, "the judge classified no reference statement"
+    ),
+    "factual_correctness": RagasSpec(
+        "FactualCorrectness", False, True, "the judge found no claims to compare"
+    ),
 }
+JUDGED = RAGAS  # the name this table had before the metric table said which metrics are judged
 VERSION = 1  # bump when the adapter changes how a sample is built or scored
 
 
@@ -53,10 +62,9 @@ def judge_identity(judge: JudgeSpec) -> str:
     return f"{judge.model}@t={judge.temperature:g}+{judge.embeddings}"
 
 
-class RagasMetric:
+class RagasMetric(MetricBase):
     """One ragas metric as a harness Metric (name, higher_is_better, version, judge, score)."""
 
-    higher_is_better = True
     version = VERSION
 
     def __init__(
@@ -72,11 +80,14 @@ class RagasMetric:
         self._metric: Any = None
         self._lock = threading.Lock()
 
+    def params(self) -> dict[str, Any]:
+        # `name` and `judge` are listed because they always were (instance attributes): the cache keys stay.
+        return {"name": self.name, "judge": self.judge, "strictness": self.strictness}
+
     @property
     def concurrency(self) -> int:
-        """How many samples the runner may score at once: the judge model's concurrency setting.
-
-        A property, not an attribute, so that it stays out of the metric's identity (cache key)."""
+        """How many samples the runner may score at once: the judge model's concurrency setting (not
+        part of the identity: it changes how fast scores come, not what they are)."""
         return settings(self._spec.model).concurrency
 
     def _ragas(self) -> Any:
@@ -93,6 +104,8 @@ class RagasMetric:
             from ragas.embeddings.base import LangchainEmbeddingsWrapper
             from ragas.llms.base import LangchainLLMWrapper
             from ragas.run_config import RunConfig
+
+            from harness.llm import backends
 
             purpose = f"metric:{self.name}"
             chat = backends.chat(
@@ -112,12 +125,12 @@ class RagasMetric:
                 )
                 options["embeddings"] = LangchainEmbeddingsWrapper(embeddings, run_config=one_try)
                 options["strictness"] = self.strictness
-            metric = getattr(ragas_metrics, JUDGED[self.name][0])(**options)
+            metric = getattr(ragas_metrics, RAGAS[self.name].ragas_class)(**options)
             metric.init(one_try)
             return metric
 
     def score(self, case: Case, answer: Answer) -> Score:
-        _, needs_contexts, needs_reference, nan_reason = JUDGED[self.name]
+        _, needs_contexts, needs_reference, nan_reason = RAGAS[self.name]
         if needs_contexts and answer.contexts is None:
             return Score.unscored("closed-book system: no contexts to judge")
         if needs_contexts and not answer.contexts:
@@ -152,6 +165,8 @@ class RagasMetric:
 
 def _unscored(err: BaseException, usage: dict[str, Any]) -> Score:
     from ragas.exceptions import LLMDidNotFinishException, RagasOutputParserException
+
+    from harness.llm.guarded import CallFailed
 
     cause = err.__cause__
     failed = err if isinstance(err, CallFailed) else cause if isinstance(cause, CallFailed) else None

@@ -2,7 +2,8 @@
 
 A case may have several accepted answers (`Case.references`); each metric takes the best over them, as the
 official SQuAD evaluation does for EM and F1 and `rouge_score`'s `score_multi` does for ROUGE (the best
-F-measure per ROUGE type). With more than one reference, a score's details say which one was best.
+F-measure per ROUGE type). All three are `answer.ReferenceMetric`s; with more than one reference, an EM or
+F1 score's details say which one was best (ROUGE's cannot: `rouge_score` does not say).
 
 On an unanswerable case (its reference is the suite's `abstention`), EM and F1 score what the official
 SQuAD v2.0 script scores against its empty gold answer: 1 when the answer abstains (see
@@ -16,8 +17,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from harness.metrics.answer import abstains, is_abstention_case
-from harness.metrics.base import Score
+from harness.metrics.answer import ReferenceMetric
+from harness.metrics.base import MetricBase, Score
+from harness.metrics.units import SECONDS
 from harness.suite import Case
 from harness.system import Answer
 from harness.text import normalise, tokens
@@ -83,54 +85,36 @@ def gold_answers(case: Case) -> tuple[str, ...]:
     return kept or case.references
 
 
-def best(values: list[float]) -> tuple[float, dict[str, int]]:
-    """The highest value, and when there were several, which reference (0-based, in case order) gave it."""
-    index = max(range(len(values)), key=values.__getitem__)
-    return values[index], ({"references": len(values), "best": index} if len(values) > 1 else {})
+class Rouge(ReferenceMetric):
+    """ROUGE-1, -2 or -L F-measure, the best over the references (computed together, see `rouge_scores`).
 
+    A plain text overlap: no abstention rule (ROUGE against the abstention sentence is ROUGE), and no
+    details naming the best reference (`rouge_score` does not say which one it was)."""
 
-class Rouge:
-    higher_is_better = True
-    version = 1
-    judge = ""
-
-    def __init__(self, name: str, rouge_type: str) -> None:
+    def __init__(self, name: str, rouge_type: str) -> None:  # no abstention: the class's None stands
         self.name = name
         self.rouge_type = rouge_type
 
-    def score(self, case: Case, answer: Answer) -> Score:
+    def params(self) -> dict[str, Any]:
+        # `name` is listed because it always was (an instance attribute); it keeps the cache keys.
+        return {"name": self.name, "rouge_type": self.rouge_type}
+
+    def against_references(self, case: Case, answer: Answer) -> Score:
         # An empty answer shares no words with the reference: that is a real 0, not "unscorable".
-        if not case.references:
-            return Score.unscored("no reference answer")
         return Score(value=rouge_scores(answer.text, case.references)[self.rouge_type])
 
 
-class _Unanswerable:
-    """EM and F1 where the reference is the suite's abstention: did the answer abstain (1) or not (0)."""
+class ExactMatch(ReferenceMetric):
+    """1 when the normalised answer equals a normalised reference (SQuAD exact match), else 0."""
 
-    def __init__(self, abstention: str | None = None) -> None:
-        self.abstention = abstention
-
-    def _unanswerable(self, case: Case, answer: Answer) -> Score | None:
-        if self.abstention is None or not is_abstention_case(case, self.abstention):
-            return None
-        return Score(value=float(abstains(answer.text, self.abstention)), details={"unanswerable": True})
-
-
-class ExactMatch(_Unanswerable):
     name = "exact_match"
-    higher_is_better = True
     version = 2  # 2: an unanswerable case scores whether the answer abstained
-    judge = ""
 
-    def score(self, case: Case, answer: Answer) -> Score:
-        if not case.references:
-            return Score.unscored("no reference answer")
-        if (unanswerable := self._unanswerable(case, answer)) is not None:
-            return unanswerable
-        said = normalise(answer.text)
-        value, details = best([float(said == normalise(gold)) for gold in gold_answers(case)])
-        return Score(value=value, details=details)
+    def candidates(self, case: Case) -> tuple[str, ...]:
+        return gold_answers(case)
+
+    def compare(self, text: str, reference: str) -> tuple[float, dict[str, Any]]:
+        return float(normalise(text) == normalise(reference)), {}
 
 
 def token_f1(prediction: str, reference: str) -> float:
@@ -145,26 +129,28 @@ def token_f1(prediction: str, reference: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-class TokenF1(_Unanswerable):
+class TokenF1(ReferenceMetric):
+    """SQuAD token F1 (`token_f1`), the best over the references."""
+
     name = "token_f1"
-    higher_is_better = True
     version = 2  # 2: an unanswerable case scores whether the answer abstained
-    judge = ""
 
-    def score(self, case: Case, answer: Answer) -> Score:
-        if not case.references:
-            return Score.unscored("no reference answer")
-        if (unanswerable := self._unanswerable(case, answer)) is not None:
-            return unanswerable
-        value, details = best([token_f1(answer.text, gold) for gold in gold_answers(case)])
-        return Score(value=value, details=details)
+    def candidates(self, case: Case) -> tuple[str, ...]:
+        return gold_answers(case)
+
+    def compare(self, text: str, reference: str) -> tuple[float, dict[str, Any]]:
+        return token_f1(text, reference), {}
 
 
-class Latency:
+class Latency(MetricBase):
+    """Seconds the system took to answer the case, as its answer records them (`Answer.latency_s`)."""
+
     name = "latency_s"
     higher_is_better = False
-    version = 1
-    judge = ""
+    unit = SECONDS
+
+    def params(self) -> dict[str, Any]:
+        return {}
 
     def score(self, case: Case, answer: Answer) -> Score:
         return Score(value=answer.latency_s)

@@ -4,10 +4,12 @@ They are named `minilm_*` so that nobody mistakes them for the ragas LLM-judge m
 comparable with scores from the same judge.
 """
 
+from typing import Any
+
 import numpy as np
 
 from harness.metrics.answer import DEFAULT_ABSTENTION, abstains
-from harness.metrics.base import Score
+from harness.metrics.base import MetricBase, Score
 from harness.models import minilm
 from harness.suite import Case
 from harness.system import Answer
@@ -16,7 +18,7 @@ from harness.text import normalise, sentences
 JUDGE = f"offline:{minilm.MODEL_ID}"
 
 
-class MiniLMFaithfulness:
+class MiniLMFaithfulness(MetricBase):
     """Share of answer sentences supported by a context sentence (cosine >= threshold, or quoted).
 
     Unscored: a closed-book answer (no contexts); an abstention (the suite's `abstention`, else
@@ -24,13 +26,15 @@ class MiniLMFaithfulness:
     """
 
     name = "minilm_faithfulness"
-    higher_is_better = True
     version = 2  # 2: abstentions are unscored, no longer 0
     judge = JUDGE
 
     def __init__(self, abstention: str | None = None, threshold: float = 0.75) -> None:
         self.abstention = abstention or DEFAULT_ABSTENTION
         self.threshold = threshold
+
+    def params(self) -> dict[str, Any]:
+        return {"abstention": self.abstention, "threshold": self.threshold}
 
     def score(self, case: Case, answer: Answer) -> Score:
         if answer.contexts is None:
@@ -59,13 +63,14 @@ class MiniLMFaithfulness:
         )
 
 
-class MiniLMAnswerRelevancy:
+class MiniLMAnswerRelevancy(MetricBase):
     """Cosine similarity of question and answer embeddings, clipped to [0, 1]."""
 
     name = "minilm_answer_relevancy"
-    higher_is_better = True
-    version = 1
     judge = JUDGE
+
+    def params(self) -> dict[str, Any]:
+        return {}
 
     def score(self, case: Case, answer: Answer) -> Score:
         if not answer.text.strip():

@@ -9,7 +9,7 @@ k = 5 means five documents whatever the chunking. The ranking scored is the retr
 
 from typing import Any
 
-from harness.metrics.base import Score
+from harness.metrics.base import MetricBase, Score
 from harness.retrieval_settings import MRR_DEPTH
 from harness.suite import Case, Suite
 from harness.system import Answer
@@ -47,18 +47,19 @@ def _problem(case: Case, answer: Answer, depth: int, documents: int | None) -> s
     return None
 
 
-class _DocumentMetric:
+class _DocumentMetric(MetricBase):
     """Shared by the three document metrics: `depth` documents of the ranking are scored."""
 
     name = ""
-    higher_is_better = True
     version = 2  # 1 counted the generator's chunks (5 chunks, MRR cut at 5); 2 counts ranked documents
-    judge = ""
 
     def __init__(self, depth: int, documents: int | None = None) -> None:
         """`documents`: distinct documents in the suite's corpus (a ranking need not be longer)."""
         self.depth = depth
         self.documents = documents
+
+    def params(self) -> dict[str, Any]:
+        return {"depth": self.depth, "documents": self.documents}
 
     def _top(self, case: Case, answer: Answer) -> tuple[list[str], dict[str, Any]] | str:
         if problem := _problem(case, answer, self.depth, self.documents):
@@ -113,6 +114,10 @@ class MRR(_DocumentMetric):
         super().__init__(depth, documents)
         self.name = name
 
+    def params(self) -> dict[str, Any]:
+        # `name` is listed because it always was (an instance attribute); it keeps the cache keys.
+        return {**super().params(), "name": self.name}
+
     @property
     def description(self) -> str:
         return (
@@ -131,7 +136,7 @@ class MRR(_DocumentMetric):
         return Score(value=0.0, details={**details, "rank": None})
 
 
-class SpanHitAtK:
+class SpanHitAtK(MetricBase):
     """Chunk level: 1 if one of the first k chunks the generator read holds a whole answer span.
 
     Gold ids say which document answers; spans say where in it, so this tells a retriever that finds the
@@ -139,12 +144,12 @@ class SpanHitAtK:
     """
 
     name = "span_hit_at_k"
-    higher_is_better = True
-    version = 1
-    judge = ""
 
     def __init__(self, k: int) -> None:
         self.k = k
+
+    def params(self) -> dict[str, Any]:
+        return {"k": self.k}
 
     @property
     def description(self) -> str:
