@@ -2,7 +2,7 @@
 
 Both tools score the same rows (question, answer, 2-3 contexts; built deterministically from the
 support-docs and knowledge-refresh suites) with faithfulness and answer relevancy, against the local
-Gemini stand-in (harness/llm/gemini_peer.py) run in its own process so that it does not compete with
+Gemini stand-in (tests/local_server.py) run in its own process so that it does not compete with
 the client for the GIL. The peer adds `--latency` to every reply and admits at most `limit` requests
 per model in any 60 s sliding window; beyond that it answers 429 with a 2 s RetryInfo delay.
 
@@ -47,6 +47,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# The Gemini stand-in is test scaffolding (tests/local_server.py, not in the wheel): import it from the
+# checkout, whichever folder the script is started from.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results" / "judge_throughput.json"
 SOURCES = ("support-docs", "knowledge-refresh")
 API_KEY = "AIzaSyBENCHKEY012345678901234567890123"
@@ -127,7 +131,7 @@ def _opening(sentence: str) -> str:
 
 
 def _serve_peer(conn: Connection, options: dict[str, Any]) -> None:
-    from harness.llm.gemini_peer import GeminiPeer
+    from tests.local_server import GeminiPeer
 
     with GeminiPeer(**options) as peer:
         conn.send(peer.url)
@@ -331,7 +335,7 @@ def _rate(times: list[float]) -> float:
 
 def _peak_in_flight(times: list[float], latency: float) -> int:
     """Most requests in flight at once: with a fixed reply latency, the arrivals within any `latency`."""
-    from harness.llm.gemini_peer import most_within
+    from tests.local_server import most_within
 
     return most_within(times, latency)
 

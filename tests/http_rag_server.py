@@ -18,10 +18,10 @@ from langchain_core.documents import Document
 
 from examples.offline_parts import BM25Retriever, closest_sentence
 from harness.suite import load_suite
-from tests.local_server import LocalServer
+from tests.local_server import JsonServer
 
 
-class RagService(LocalServer):
+class RagService(JsonServer):
     name = "http-rag-server"
 
     def __init__(self, suite: Path | str, token: str | None = None, port: int = 0) -> None:

@@ -1,27 +1,23 @@
-"""A local OpenAI-protocol server (chat completions and embeddings), as harness/llm/gemini_peer.py is for
+"""A local OpenAI-protocol server (chat completions and embeddings), as local_server.GeminiPeer is for
 Gemini: the real langchain-openai client runs against it offline, with latency and faults the tests set.
 
-Replies are deterministic: a scripted text whose key the prompt contains, else JSON for a recognised
-ragas judge prompt (the Gemini peer's handlers), else the first sentence of passage [1] of a RAG prompt.
+Replies are deterministic (tests/replies.py): a scripted text whose key the prompt contains, else JSON for
+a recognised ragas judge prompt, else the first sentence of passage [1] of a RAG prompt.
 """
 
 from __future__ import annotations
 
 import base64
-import math
 import struct
 import time
 from typing import Any
 
-from harness.llm.gemini_peer import _generator_reply, _ragas_reply, embed_text
-from tests.local_server import LocalServer
+from tests.local_server import JsonServer
+from tests.replies import embed_text, generator_reply, ragas_reply
+from tests.replies import tokens as _tokens
 
 
-def _tokens(text: str) -> int:
-    return max(1, math.ceil(len(text) / 4))
-
-
-class OpenAIServer(LocalServer):
+class OpenAIServer(JsonServer):
     name = "openai-server"
 
     def __init__(
@@ -62,7 +58,7 @@ class OpenAIServer(LocalServer):
         for key, text in self.scripts.items():
             if key in prompt:
                 return text
-        return _ragas_reply(prompt) or _generator_reply(prompt)
+        return ragas_reply(prompt) or generator_reply(prompt)
 
     def _chat(self, body: dict[str, Any]) -> dict[str, Any]:
         prompt = "\n\n".join(str(message.get("content", "")) for message in body.get("messages", []))

@@ -20,8 +20,8 @@ from harness.calibration.labels import load_labels
 from harness.calibration.run import calibrate, save
 from harness.cli import main
 from harness.llm import guarded
-from harness.llm.gemini_peer import GeminiPeer
 from harness.metrics.base import Score
+from tests.local_server import GeminiPeer
 
 KEY = "AIzaSyC4calib-Test_key0987654321zyxwvut"
 FLASH = "gemini:gemini-2.5-flash"

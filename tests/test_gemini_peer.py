@@ -24,7 +24,7 @@ from ragas.metrics._faithfulness import (
     StatementGeneratorPrompt,
 )
 
-from harness.llm.gemini_peer import GeminiPeer
+from tests.local_server import GeminiPeer
 
 MODEL = "gemini-2.5-flash"
 EMBED_MODEL = "gemini-embedding-001"

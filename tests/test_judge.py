@@ -16,10 +16,10 @@ import yaml
 
 from harness.cli import main
 from harness.llm import guarded
-from harness.llm.gemini_peer import GeminiPeer
 from harness.report import Record, Report, load_report
 from harness.system import load_system_spec
 from tests.conftest import ROOT, SMOKE
+from tests.local_server import GeminiPeer
 
 KEY = "AIzaSyC4judge-Test_key0987654321zyxwvut"
 WRONG_KEY = "AIzaSyWrongKey_for-the_peer_01234567890"

@@ -18,10 +18,10 @@ import pytest
 from harness.cache import Cache
 from harness.cli import main
 from harness.files import write_atomic
-from harness.llm.gemini_peer import GeminiPeer
 from harness.privacy import REDACTED, ScrubFilter, scrub
 from harness.report import load_report
 from tests.conftest import RAG, ROOT, SMOKE
+from tests.local_server import GeminiPeer
 from tests.test_gate import base_values, write_run
 from tests.test_gate import write_suite as gate_suite
 from tests.test_validation import CORPUS, SUITE_YAML, TEST, jsonl, single_error, write_suite

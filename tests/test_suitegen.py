@@ -13,10 +13,10 @@ import yaml
 
 from harness.cli import main
 from harness.llm import guarded
-from harness.llm.gemini_peer import GeminiPeer
 from harness.overlap import suite_overlap
 from harness.suite import load_suite
 from tests.conftest import ROOT
+from tests.local_server import GeminiPeer
 
 KEY = "AIzaSyC4suitegen-Test_key0987654321zyx"
 FLASH = "gemini:gemini-2.5-flash"

@@ -1,7 +1,7 @@
 """The generation prompts (one question per call) and the checks on each reply.
 
 Each prompt carries a marker line, `[suite-generation:<kind>]`, which the local Gemini peer recognises to
-answer it from the passages it quotes (harness/llm/gemini_peer.py); a real model reads it as a label.
+answer it from the passages it quotes (tests/replies.py); a real model reads it as a label.
 """
 
 import json
