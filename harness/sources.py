@@ -7,22 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from harness.errors import InputError
+from harness.values.suite import Source  # a value; defined with the suite's values
 
 FORMATS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
-
-
-class Source(BaseModel):
-    """Where a table comes from: a local file, or `hf:<dataset id>` with split and column mapping."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    path: str = Field(description="File relative to the suite folder, or hf:<dataset id>.")
-    split: str = Field("train", description="Split to read (hub datasets; local files have one).")
-    subset: str | None = Field(None, description="Hub dataset configuration name.")
-    revision: str | None = Field(None, description="Hub dataset revision (commit or tag).")
-    columns: dict[str, str] = Field(default_factory=dict, description="Our column name -> theirs.")
 
 
 def read_rows(source: Source, base: Path) -> tuple[str, list[dict[str, Any]]]:

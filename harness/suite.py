@@ -1,158 +1,54 @@
-"""Suite, Case and Passage, and load_suite: a suite folder validated into frozen values."""
+"""load_suite: a suite folder read and validated into the values of harness.values.suite.
 
+The loader sits above the tables it checks a suite against (the metrics, the model families). The values
+themselves live in the leaf module harness.values.suite; they are re-exported here so that
+`from harness.suite import Case` keeps working.
+
+The train split is read when first used, unless the loader must read it to know its hash: a bench whose
+systems never train does not read it once the same bytes were read before (docs/architecture.md).
+"""
+
+import hashlib
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
 
+from harness.cache import Cache
 from harness.errors import InputError
 from harness.hashing import digest
 from harness.references import describe as _describe
-from harness.sources import Source, read_rows
+from harness.sources import read_rows
+from harness.suite_rows import cases, corpus_texts, passages
+from harness.values.suite import (
+    AnswerSpan,
+    Case,
+    JudgeSpec,
+    LazyCases,
+    MetricPolicy,
+    Passage,
+    Source,
+    Suite,
+    SuiteFile,
+    cases_hash,
+)
 from harness.yamlfile import did_you_mean, explain, read_yaml
 
+# Re-exported: these values were defined here before harness.values existed.
+__all__ = [
+    "AnswerSpan",
+    "Case",
+    "JudgeSpec",
+    "MetricPolicy",
+    "Passage",
+    "Source",
+    "Suite",
+    "SuiteFile",
+    "load_suite",
+]
 
-class Passage(BaseModel):
-    """One corpus item or chunk of one."""
-
-    model_config = ConfigDict(frozen=True)
-    id: str
-    text: str
-    title: str = ""
-    doc_id: str = Field("", description="The corpus item a chunk came from; gold ids refer to it.")
-    score: float | None = Field(None, description="Retrieval score, set when retrieved.")
-
-    @property
-    def source_id(self) -> str:
-        return self.doc_id or self.id
-
-
-class AnswerSpan(BaseModel):
-    """Where an accepted answer occurs: a character offset into one corpus item's text.
-
-    `load_suite` checks that `corpus_text[start:start + len(text)] == text` for the item `doc_id`, so a
-    retriever that chunks the item can tell which chunk holds the answer.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    doc_id: str = Field(min_length=1)
-    start: int = Field(ge=0)
-    text: str = Field(min_length=1)
-
-
-class Case(BaseModel):
-    """One question with its accepted answers and the corpus ids that support it.
-
-    `references` holds every accepted answer (metrics that compare with a reference take the best over
-    them); `reference` is the first, kept for what takes one answer ("" when the case has none). Build a
-    case with either; given `reference` alone, `references` is `(reference,)`.
-    """
-
-    model_config = ConfigDict(frozen=True)
-    id: str
-    question: str
-    reference: str = ""
-    references: tuple[str, ...] = ()
-    answer_spans: tuple[AnswerSpan, ...] = ()
-    gold_ids: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-
-    @model_validator(mode="after")
-    def _first_reference(self) -> "Case":
-        # Frozen: fill the other field of the pair through object.__setattr__, once, at construction.
-        if not self.references and self.reference:
-            object.__setattr__(self, "references", (self.reference,))
-        elif self.references and not self.reference:
-            object.__setattr__(self, "reference", self.references[0])
-        elif self.references and self.references[0] != self.reference:
-            raise ValueError("reference must be the first of references")
-        return self
-
-    def identity(self) -> dict[str, Any]:
-        """What the case's hash is taken of: the new fields only when they say more than `reference`, so
-        that a single-reference case hashes as it did before they existed (caches, baselines)."""
-        fields = self.model_dump(mode="json")
-        if self.references == ((self.reference,) if self.reference else ()):
-            del fields["references"]
-        if not self.answer_spans:
-            del fields["answer_spans"]
-        return fields
-
-    @property
-    def hash(self) -> str:
-        return digest(self.identity())
-
-
-class MetricPolicy(BaseModel):
-    """How the gate treats a metric: an absolute floor and a tolerated drop from the baseline."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    min: float | None = Field(None, description="The gate fails when the mean is below this.")
-    max_drop: float | None = Field(
-        None,
-        ge=0,
-        description="Fail on a drop this large from the baseline, if a paired bootstrap finds it real.",
-    )
-
-
-class JudgeSpec(BaseModel):
-    """The model that grades the LLM-judge metrics, pinned per suite (greedy by default)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    model: str = Field(description="Chat model that grades: gemini:<model> or hf:<model>.")
-    embeddings: str = Field(
-        "offline:minilm", description="Embedder for answer relevancy: gemini:<model> or offline:minilm."
-    )
-    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature of the judge (0: greedy).")
-    max_output_tokens: int | None = Field(None, ge=16, description="Cap on each judge reply (None: model's).")
-
-
-class SuiteFile(BaseModel):
-    """The keys of suite.yaml."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    name: str = Field(min_length=1, description="The suite's name in results, MLflow and baselines.")
-    version: int = Field(ge=1, description="Bump when cases, judge or prompts change.")
-    description: str = Field("", description="What the suite measures, in a sentence.")
-    corpus: str | Source = Field(description="The passages: a file in the suite folder, or a source mapping.")
-    train: str | Source | None = Field(None, description="Question/answer pairs to fine-tune on (optional).")
-    test: str | Source = Field(description="The cases every system is scored on.")
-    k: int = Field(5, ge=1, description="Retrieval cutoff for hit_at_k and recall_at_k.")
-    metrics: dict[str, MetricPolicy] = Field(
-        min_length=1, description="Metric name -> its gate policy ({} for none), in report order."
-    )
-    judge: JudgeSpec | None = Field(None, description="The pinned judge of the LLM-judged metrics.")
-    abstention: str | None = Field(
-        None, description="The reference of a question the documents do not answer (abstain_* metrics)."
-    )
-    format: str | None = Field(
-        None, description="Regular expression a whole answer must match (format_match)."
-    )
-
-
-class Suite(BaseModel):
-    """A loaded, validated suite."""
-
-    model_config = ConfigDict(frozen=True)
-    name: str
-    version: int
-    description: str
-    path: str
-    k: int
-    metrics: dict[str, MetricPolicy]
-    judge: JudgeSpec | None = None
-    abstention: str | None = None
-    format: str | None = None
-    corpus: tuple[Passage, ...]
-    train: tuple[Case, ...]
-    test: tuple[Case, ...]
-    corpus_hash: str
-    train_hash: str
-    test_hash: str
-
-    @property
-    def hash(self) -> str:
-        return digest([self.name, self.version, self.corpus_hash, self.train_hash, self.test_hash])
+# Bumped when reading a split's rows into Cases changes, so a train hash taken from the cache by the bytes
+# of the file (not by reading it) is taken again.
+TRAIN_HASH_VERSION = 1
 
 
 def _known_keys() -> dict[str, list[str]]:
@@ -162,8 +58,12 @@ def _known_keys() -> dict[str, list[str]]:
     return keys
 
 
-def load_suite(folder: Path | str) -> Suite:
-    """Load and validate `folder/suite.yaml` and its tables; raise InputError naming file and key/row."""
+def load_suite(folder: Path | str, read_train: bool = False) -> Suite:
+    """Load and validate `folder/suite.yaml` and its tables; raise InputError naming file and key/row.
+
+    The train split is read now when `read_train` is set, or when these bytes of it were never read
+    (its hash is needed, and reading validates it); otherwise it is read on first use of `suite.train`.
+    """
     folder = Path(folder)
     yaml_path = folder / "suite.yaml" if folder.is_dir() or not folder.suffix else folder
     folder = yaml_path.parent
@@ -208,13 +108,9 @@ def load_suite(folder: Path | str) -> Suite:
         check_ref(spec.judge.embeddings, EMBEDDING_FAMILIES, str(yaml_path), "key 'judge.embeddings'")
 
     corpus_where, corpus_rows = read_rows(_source(spec.corpus), folder)
-    from harness.suite_rows import cases, corpus_texts, passages
-
     corpus = passages(corpus_where, corpus_rows)
     texts = corpus_texts(corpus, corpus_rows)
-    train: tuple[Case, ...] = ()
-    if spec.train is not None:
-        train = cases(*read_rows(_source(spec.train), folder), texts, corpus_where, spec.abstention)
+    train, train_hash = _train(spec, folder, texts, corpus_where, read_train)
     test = cases(*read_rows(_source(spec.test), folder), texts, corpus_where, spec.abstention)
     if not test:
         raise InputError(_where(spec.test, folder), "no test cases")
@@ -232,9 +128,57 @@ def load_suite(folder: Path | str) -> Suite:
         train=train,
         test=test,
         corpus_hash=digest([p.model_dump() for p in corpus]),
-        train_hash=digest([c.identity() for c in train]),
-        test_hash=digest([c.identity() for c in test]),
+        train_hash=train_hash,
+        test_hash=cases_hash(test),
     )
+
+
+def _train(
+    spec: SuiteFile,
+    folder: Path,
+    texts: dict[str, tuple[str, int]],
+    corpus_where: str,
+    read_train: bool,
+) -> tuple[tuple[Case, ...] | LazyCases, str]:
+    """The train split and its hash. Deferred when the hash is in the cache under the digest of the very
+    bytes, column mapping, corpus texts and abstention answer it was taken from: those bytes were read
+    and validated before, so reading them again can wait until something uses the split."""
+    if spec.train is None:
+        return (), cases_hash(())
+    source = _source(spec.train)
+
+    def read() -> tuple[Case, ...]:
+        return cases(*read_rows(source, folder), texts, corpus_where, spec.abstention)
+
+    path = folder / source.path
+    if read_train or source.path.startswith("hf:") or not path.is_file():
+        train = read()  # a hub dataset is read to be hashed; a missing file fails here, as it always did
+        return train, cases_hash(train)
+    content = hashlib.sha256(path.read_bytes()).hexdigest()
+    key = Cache.key(
+        "train_hash",
+        TRAIN_HASH_VERSION,
+        content,
+        path.suffix.lower(),
+        source.columns,
+        digest(texts),
+        spec.abstention,
+    )
+    cache = Cache()
+    known = cache.get(key)
+    if isinstance(known, str):
+        return LazyCases(read), known
+    train = read()
+    train_hash = cases_hash(train)
+    cache.put(key, train_hash)
+    return train, train_hash
+
+
+def read_all(suite: Suite) -> Suite:
+    """Read a deferred train split now (validating it): before any system runs, when one trains."""
+    if isinstance(suite.train, LazyCases):
+        suite.train.cases()
+    return suite
 
 
 def _check_metric_keys(where: str, spec: SuiteFile) -> None:

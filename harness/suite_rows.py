@@ -9,7 +9,7 @@ from typing import Any
 from harness.errors import InputError
 from harness.references import REFERENCE_COLUMNS, row_references, row_spans
 from harness.references import describe as _describe
-from harness.suite import AnswerSpan, Case, Passage
+from harness.values.suite import AnswerSpan, Case, Passage
 
 
 def _require(where: str, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:

@@ -1,0 +1,144 @@
+"""The values at the bottom (harness.values): pure SystemSpec.hash; a train split read only when used."""
+
+import builtins
+import pathlib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.errors import InputError
+from harness.suite import load_suite, read_all
+from harness.system import SystemSpec, load_system_spec, resolve_spec
+from harness.values import LazyCases, cases_hash
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = sorted((ROOT / "systems").glob("*.yaml")) + sorted((ROOT / "examples" / "systems").glob("*.yaml"))
+
+
+def _no_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"read a file: {args[:1]}")
+
+    monkeypatch.setattr(builtins, "open", refuse)
+    monkeypatch.setattr(pathlib.Path, "read_text", refuse)
+    monkeypatch.setattr(pathlib.Path, "read_bytes", refuse)
+    monkeypatch.setattr(pathlib.Path, "open", refuse)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.name)
+def test_a_loaded_specs_hash_reads_no_file(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # python: targets resolve from the working folder, as `harness run` there
+    spec = load_system_spec(path)
+    expected = spec.hash
+    _no_files(monkeypatch)
+    assert spec.hash == expected
+    assert spec.model_copy().hash == expected  # a copy carries what the loader read
+
+
+def test_the_prompt_text_is_in_the_hash_and_read_at_load(tmp_path: Path) -> None:
+    template = tmp_path / "mine.txt"
+    template.write_text("Q: {question}\nC: {context}\nA:", encoding="utf-8")
+    system = tmp_path / "rag-mine.yaml"
+    raw = yaml.safe_load((ROOT / "systems" / "rag-gemini.yaml").read_text(encoding="utf-8"))
+    raw["generator"]["prompt"] = str(template)
+    system.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    spec = load_system_spec(system)
+    before = spec.hash
+    template.write_text("Question: {question}\nContext: {context}\nAnswer:", encoding="utf-8")
+    assert spec.hash == before  # the loaded spec keeps the text it was loaded with
+    assert load_system_spec(system).hash != before  # a new load reads the edit
+
+
+def test_a_spec_not_from_the_loader_is_resolved_before_its_hash(tmp_path: Path) -> None:
+    loaded = load_system_spec(ROOT / "systems" / "rag-gemini.yaml")
+    raw = SystemSpec.model_validate(loaded.model_dump(mode="json"))  # as a run folder's run.json holds it
+    with pytest.raises(ValueError, match="not read"):
+        _ = raw.hash
+    assert resolve_spec(raw).hash == loaded.hash
+    closed = loaded.model_copy(update={"retriever": None})  # another shipped template applies: read again
+    with pytest.raises(ValueError, match="not read"):
+        _ = closed.hash
+    offline = load_system_spec(ROOT / "systems" / "rag-minilm.yaml")
+    assert SystemSpec.model_validate(offline.model_dump(mode="json")).hash == offline.hash  # nothing to read
+
+
+def test_what_a_spec_uses_of_the_suite() -> None:
+    assert [
+        load_system_spec(ROOT / "systems" / f"{name}.yaml").uses_train for name in ("rag-minilm", "base-qwen")
+    ] == [
+        False,
+        False,
+    ]
+    tuned = load_system_spec(ROOT / "systems" / "finetuned-minilm.yaml")
+    assert tuned.uses_train and not tuned.uses_corpus
+
+
+def _train_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every table the suite loader reads."""
+    import harness.suite
+
+    reads: list[str] = []
+    real = harness.suite.read_rows
+
+    def counting(source, base):  # type: ignore[no-untyped-def]
+        reads.append(source.path)
+        return real(source, base)
+
+    monkeypatch.setattr(harness.suite, "read_rows", counting)
+    return reads
+
+
+def test_the_train_split_is_read_once_then_only_when_used(
+    smoke_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = _train_reads(monkeypatch)
+    first = load_suite(smoke_copy)  # a cold cache: read now, to know its hash (and to validate it)
+    assert isinstance(first.train, tuple) and reads.count("train.jsonl") == 1
+    warm = load_suite(smoke_copy)
+    assert isinstance(warm.train, LazyCases) and not warm.train.loaded
+    assert reads.count("train.jsonl") == 1  # not read: its hash came from the cache
+    assert warm.hash == first.hash and warm.train_hash == first.train_hash
+    assert tuple(warm.train) == first.train and len(warm.train) == len(first.train) == 36
+    assert cases_hash(warm.train) == first.train_hash
+    assert reads.count("train.jsonl") == 2  # read on first use, once
+    assert warm.train[0] == first.train[0] and bool(warm.train)
+    assert reads.count("train.jsonl") == 2
+    eager = load_suite(smoke_copy, read_train=True)
+    assert isinstance(eager.train, tuple) and reads.count("train.jsonl") == 3
+
+
+def test_a_limited_copy_shares_the_deferred_split(smoke_copy: Path) -> None:
+    load_suite(smoke_copy)
+    warm = load_suite(smoke_copy)
+    limited = warm.model_copy(update={"test": warm.test[:2]})
+    assert limited.train is warm.train and read_all(limited).train.loaded  # type: ignore[union-attr]
+    assert warm.train.loaded  # type: ignore[union-attr]
+
+
+def test_a_bad_train_row_is_one_line_at_load_and_an_edit_is_read_again(smoke_copy: Path) -> None:
+    load_suite(smoke_copy)
+    train = smoke_copy / "train.jsonl"
+    rows = train.read_text(encoding="utf-8").splitlines()
+    rows[2] = (
+        rows[2]
+        .replace('"question": "', '"question": "  ', 1)
+        .replace('"gold_ids": ["', '"gold_ids": ["nope-', 1)
+    )
+    train.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_suite(smoke_copy)  # new bytes: not in the cache, so read and validated now
+    assert err.value.where == str(train) and "row 3" in err.value.what and "gold id 'nope-" in err.value.what
+    assert "\n" not in str(err.value)
+
+
+def test_the_deferred_split_is_keyed_on_the_corpus_it_was_checked_against(smoke_copy: Path) -> None:
+    load_suite(smoke_copy)
+    corpus = smoke_copy / "corpus.jsonl"
+    train_gold = (
+        (smoke_copy / "train.jsonl").read_text(encoding="utf-8").split('"gold_ids": ["', 1)[1].split('"')[0]
+    )
+    kept = [line for line in corpus.read_text(encoding="utf-8").splitlines() if f'"{train_gold}"' not in line]
+    corpus.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=f"gold id '{train_gold}' is not in the corpus"):
+        load_suite(smoke_copy)  # the train split is validated again against the new corpus
