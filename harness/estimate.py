@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.cache import Cache
-from harness.hashing import digest
 from harness.llm.guarded import estimate_tokens
 from harness.llm.settings import settings
-from harness.metrics.base import Metric
+from harness.metrics.base import Metric, score_key
 from harness.metrics.judged import JUDGED, RagasMetric
 from harness.retrieval_settings import chunk_chars
 from harness.suite import Case, Suite
@@ -57,8 +56,6 @@ def estimate(
 ) -> list[Line]:
     """The calls a run of (suite, spec) would make: answers missing from `stored`, and judge calls for
     scores not in the cache."""
-    from harness.runner import metric_identity
-
     lines: list[Line] = []
     model = spec.generator.model
     missing = [case for case in suite.test if case.id not in stored]
@@ -86,7 +83,7 @@ def estimate(
         overhead = _prompt_overhead(metric.name)
         for case in suite.test:
             answer = stored.get(case.id)
-            if answer is not None and _score_cached(cache, metric_identity(metric), case, answer):
+            if answer is not None and cache.get(score_key(metric, case, answer)) is not None:
                 continue
             calls, chars = _calls(metric.name, case, answer, spec)
             line.calls += calls
@@ -121,11 +118,6 @@ def _calls(name: str, case: Case, answer: Answer | None, spec: SystemSpec) -> tu
     if name == "factual_correctness":
         return 4, 3 * (len(text) + len(case.reference))
     return CALLS[name], len(text)
-
-
-def _score_cached(cache: Cache, identity: list[Any], case: Case, answer: Answer) -> bool:
-    key = Cache.key("score", identity, case.hash, digest(answer.model_dump(mode="json")))
-    return cache.get(key) is not None
 
 
 def render(lines: Sequence[Line]) -> str:

@@ -12,7 +12,7 @@ from harness.errors import InputError
 from harness.files import ensure_writable, write_atomic
 from harness.hashing import digest
 from harness.llm.usage import LEDGER, Tally, spent_since
-from harness.metrics import Metric, Score, build_metrics
+from harness.metrics import Metric, Score, build_metrics, score_key
 from harness.privacy import scrub
 from harness.progress import PROGRESS
 from harness.report import Record, Report, new_report, save_report
@@ -38,7 +38,7 @@ def _prefetch_rouge(suite: Suite, answers: Sequence[Answer], metrics: Sequence[M
         if not case.references or answer.error is not None:
             continue
         answer_hash = digest(answer.model_dump(mode="json"))
-        keys = [Cache.key("score", metric_identity(metric), case.hash, answer_hash) for metric in rouges]
+        keys = [score_key(metric, case, answer, answer_hash) for metric in rouges]
         if any(cache.get(key) is None for key in keys):
             pending.append((answer.text, case.references))
     prefetch_rouge(pending)
@@ -55,9 +55,8 @@ def system_key(spec: SystemSpec, suite: Suite) -> str:
 
 
 def metric_identity(metric: Metric) -> list[Any]:
-    """Everything a metric's verdict depends on besides the case and answer: name, version, judge, params."""
-    params = {key: value for key, value in vars(metric).items() if not key.startswith("_")}
-    return [metric.name, metric.version, metric.judge, params]
+    """The identity a metric declares (Metric.identity); kept for old imports, use metric.identity()."""
+    return metric.identity()
 
 
 def cached_answers(suite: Suite, spec: SystemSpec, cache: Cache) -> dict[str, Answer]:
@@ -262,7 +261,7 @@ def score_answers(
         scores = {}
         answer_hash = digest(answer.model_dump(mode="json"))
         for metric in metrics:
-            key = Cache.key("score", metric_identity(metric), case.hash, answer_hash)
+            key = score_key(metric, case, answer, answer_hash)
             stored = cache.get(key)
             if stored is None:
                 score = score_answer(metric, case, answer)

@@ -49,6 +49,10 @@ class LabelAsScore:
     version = 1
     judge = ""
     higher_is_better = True
+    unit = "score"
+
+    def identity(self) -> list[Any]:
+        return [self.name, self.version, self.judge, {}]
 
     def score(self, case: Any, answer: Any) -> Score:
         return Score(value=float(answer.text))

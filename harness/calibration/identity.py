@@ -39,16 +39,12 @@ def calibration_dir(reports_dir: Path | None = None) -> Path:
 
 
 def identity(metric: Any) -> str:
-    """The digest of what the runner keys a metric's scores by (runner.metric_identity)."""
-    from harness.runner import metric_identity
-
-    return digest(metric_identity(metric))
+    """The digest of what the score cache keys a metric's scores by (Metric.identity)."""
+    return digest(metric.identity())
 
 
 def describe(metric: Any) -> dict[str, Any]:
-    from harness.runner import metric_identity
-
-    name, version, judge, params = metric_identity(metric)
+    name, version, judge, params = metric.identity()
     return {"name": name, "version": version, "judge": judge, "params": params}
 
 

@@ -21,10 +21,10 @@ from harness.calibration.labels import LabelSet
 from harness.files import ensure_writable, write_atomic
 from harness.hashing import digest
 from harness.llm.usage import LEDGER, Tally, spent_since
-from harness.metrics import Metric, Score
+from harness.metrics import Metric, Score, score_key
 from harness.progress import PROGRESS
 from harness.report import git_state
-from harness.runner import metric_identity, score_answer
+from harness.runner import score_answer
 from harness.suite import Case, Passage, Suite
 from harness.system import Answer
 
@@ -79,7 +79,7 @@ def score_units(
 
     def one(unit: tuple[Case, Answer]) -> Score:
         case, answer = unit
-        key = Cache.key("score", metric_identity(metric), case.hash, digest(answer.model_dump(mode="json")))
+        key = score_key(metric, case, answer)
         stored = cache.get(key) if cache is not None else None
         if stored is not None:
             with lock:
