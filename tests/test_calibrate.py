@@ -348,7 +348,7 @@ def test_flip_rate_of_a_judge_scripted_to_disagree_with_itself(
 
 
 def test_result_is_logged_to_the_calibration_experiment(tmp_path: Path) -> None:
-    from harness.tracking import read_runs
+    from tests.mlflow_helpers import read_runs
 
     path = write_jsonl(
         tmp_path / "labels.jsonl",

@@ -400,7 +400,7 @@ def test_the_key_reaches_no_file_log_or_output(
     assert all(KEY not in record.getMessage() for record in caplog.records)
     assert "[redacted]" in records[0].error  # the key was in the error, and was taken out
     # Tokens and cost reach MLflow as metrics; the key reaches none of its params or tags.
-    from harness.tracking import read_runs
+    from tests.mlflow_helpers import read_runs
 
     child = next(run for run in read_runs("judged") if run.data.tags.get("system") == "rag-gemini")
     assert child.data.metrics["usage_answers_cost_usd"] > 0 and "sent_requests" in child.data.metrics
