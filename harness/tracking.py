@@ -225,17 +225,6 @@ def _metric(key: str, value: float, step: int):  # type: ignore[no-untyped-def]
     return Metric(key=key, value=float(value), timestamp=int(time.time() * 1000), step=step)
 
 
-def read_runs(experiment: str, uri: str | None = None) -> list:  # type: ignore[type-arg]
-    """The runs of one suite's experiment, newest first (for tests, gates and reports)."""
-    uri = uri or tracking_uri()
-    client = _client(uri)
-    with _store_errors(uri):
-        found = client.get_experiment_by_name(experiment)
-        if found is None:
-            return []
-        return list(client.search_runs([found.experiment_id], order_by=["attributes.start_time DESC"]))
-
-
 def _store_missing(uri: str) -> bool:
     """A SQLite store that does not exist yet: looking something up must not create it."""
     return uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists()
@@ -297,7 +286,6 @@ __all__ = [
     "find_run",
     "log_bench",
     "metric_name",
-    "read_runs",
     "run_artifacts",
     "summary_metrics",
     "tag_rows",
