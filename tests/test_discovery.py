@@ -36,17 +36,31 @@ class SlidingServer:
 
 
 def drive(
-    limiter: DiscoveringLimiter, clock: FakeClock, server: SlidingServer, wanted: int, in_flight: int = 1
+    limiter: DiscoveringLimiter,
+    clock: FakeClock,
+    server: SlidingServer,
+    wanted: int,
+    in_flight: int = 1,
+    estimates: list[float] | None = None,
 ):
-    """Send until `wanted` requests were accepted, `in_flight` booked at a time; a 429 retries 2 s later."""
+    """Send until `wanted` requests were accepted, `in_flight` booked at a time; a 429 retries 2 s later.
+    Each new value the limiter's estimate takes is appended to `estimates`."""
+
+    def watch() -> None:
+        now = limiter.estimate
+        if estimates is not None and now is not None and (not estimates or estimates[-1] != now):
+            estimates.append(now)
+
     while len(server.accepted) < wanted:
         slots = []
         for _ in range(in_flight):  # sent one millisecond apart, answered after all were sent
             slots.append(limiter.reserve() + clock.now)
+            watch()
             clock.now = slots[-1] + 0.001
         for slot in slots:
             if not server.arrive(slot):
                 limiter.rejected(slot)
+                watch()
                 limiter.pause(2.0)
     return server
 
@@ -67,9 +81,10 @@ def test_calls_in_flight_when_the_limit_is_met_lower_the_estimate_once() -> None
     clock = FakeClock()
     limiter = DiscoveringLimiter(clock=clock, headroom=0)
     server = SlidingServer(100)
-    drive(limiter, clock, server, wanted=100, in_flight=8)
-    drive(limiter, clock, server, wanted=101, in_flight=8)  # the 101st: refusals of the in-flight ones
-    estimates = [estimate for _, estimate in limiter.history]
+    estimates: list[float] = []
+    drive(limiter, clock, server, wanted=100, in_flight=8, estimates=estimates)
+    # the 101st: refusals of the in-flight ones
+    drive(limiter, clock, server, wanted=101, in_flight=8, estimates=estimates)
     assert estimates[0] == 100 and all(later > 100 for later in estimates[1:]), estimates  # later: probes
 
 

@@ -308,7 +308,6 @@ class DiscoveringLimiter(RateLimiter):
         self._changed_at = -math.inf  # slot time when the estimate last changed
         self._confirmed = False  # a grown estimate has met a 429: grow gently from now on
         self._grown = False  # the current estimate came from growth, not from a 429
-        self.history: list[tuple[float, float]] = []  # (slot, estimate) at every change
         self._last = -math.inf  # the last slot booked
         self._paused_until = -math.inf
 
@@ -367,4 +366,3 @@ class DiscoveringLimiter(RateLimiter):
         self.estimate = estimate
         self._changed_at = at
         self._grown = grown
-        self.history.append((at, estimate))
