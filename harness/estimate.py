@@ -10,14 +10,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness import modelref
 from harness.cache import Cache
 from harness.llm.guarded import estimate_tokens
 from harness.llm.settings import settings
 from harness.metrics.base import Metric, score_key
 from harness.metrics.judged import JUDGED, RagasMetric
 from harness.retrieval_settings import chunk_chars
-from harness.suite import Case, Suite
-from harness.system import PROMPTED_FAMILIES, Answer, SystemSpec, prompt_path
+from harness.system import prompt_path
+from harness.values import PROMPTED_FAMILIES, Answer, Case, Suite, SystemSpec
 
 JUDGE_REPLY_TOKENS = 120
 # LLM calls per sample for each judged metric (ragas 0.4.3): faithfulness splits the answer into
@@ -59,7 +60,7 @@ def estimate(
     lines: list[Line] = []
     model = spec.generator.model
     missing = [case for case in suite.test if case.id not in stored]
-    if missing and model.split(":", 1)[0] in PROMPTED_FAMILIES:  # gemini:, openai:, hf: fill a template
+    if missing and modelref.family(model) in PROMPTED_FAMILIES:  # gemini:, openai:, hf: fill a template
         template = prompt_path(spec)
         overhead = len(template.read_text(encoding="utf-8")) if template else 0
         context = spec.retriever.top_k * chunk_chars(spec.retriever) if spec.retriever else 0

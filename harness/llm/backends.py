@@ -15,6 +15,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict
 
+from harness import modelref
 from harness.cache import Cache
 from harness.errors import InputError
 from harness.llm.guarded import GuardedChat, GuardedEmbeddings, runtime
@@ -33,7 +34,7 @@ NO_KEY = "no-key"
 
 
 def family(ref: str) -> str:
-    return ref.split(":", 1)[0]
+    return modelref.family(ref)
 
 
 def gemini_base_url(config: ModelSettings) -> str | None:
@@ -119,7 +120,7 @@ class OpenAIEmbeddingErrors(Embeddings):
 
 def check_ref(ref: str, families: Sequence[str], where: str, what: str) -> None:
     """A model reference of a known family with a name after the colon (validation, no loading)."""
-    name = ref.split(":", 1)[1] if ":" in ref else ""
+    name = modelref.name(ref)
     if family(ref) not in families or not name:
         choices = " or ".join(f"'{f}:<model>'" for f in families)
         raise InputError(where, f"{what}: unknown model '{ref}' (expected {choices})")
@@ -139,7 +140,7 @@ def chat(
     `api_key_env` are a system's generator keys); hf: loads the checkpoint on first use."""
     check_ref(ref, CHAT_FAMILIES, where, "chat model")
     config = settings(ref)
-    name = ref.split(":", 1)[1]
+    name = modelref.name(ref)
     params: dict[str, Any] = {"temperature": temperature, "max_output_tokens": max_output_tokens}
     inner: Any
     if family(ref) == "openai":
@@ -193,7 +194,7 @@ def embedder(ref: str, purpose: str, store: Cache | None, where: str = "model") 
         url, key = openai_endpoint(ref, config, where)
         inner = OpenAIEmbeddingErrors(
             OpenAIEmbeddings(
-                model=ref.split(":", 1)[1],
+                model=modelref.name(ref),
                 openai_api_key=key,  # type: ignore[arg-type]
                 openai_api_base=url,
                 max_retries=0,
@@ -206,7 +207,7 @@ def embedder(ref: str, purpose: str, store: Cache | None, where: str = "model") 
         from langchain_google_genai import GoogleGenerativeAIEmbeddings
 
         inner = GoogleGenerativeAIEmbeddings(
-            model=ref.split(":", 1)[1],
+            model=modelref.name(ref),
             api_key=require_key(ref, where),
             base_url=gemini_base_url(config),
             client_args={"timeout": config.timeout_s},

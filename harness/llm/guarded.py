@@ -19,6 +19,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict
 
+from harness import modelref
 from harness.cache import Cache
 from harness.llm.limits import (
     DiscoveringLimiter,
@@ -73,7 +74,7 @@ class Runtime:
 
     def __post_init__(self) -> None:
         # In-process models (hf:, offline:) make calls but send no requests.
-        self.remote = self.model.split(":", 1)[0] not in LOCAL_FAMILIES
+        self.remote = modelref.family(self.model) not in LOCAL_FAMILIES
         rpm, tpm, headroom = self.settings.rpm, self.settings.tpm, self.settings.headroom
         if rpm == "auto":  # nobody wrote the limit down: learn it from the server's 429s
             self.limiter = (

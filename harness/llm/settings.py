@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from harness import modelref
 from harness.errors import InputError
 from harness.yamlfile import explain, read_yaml
 
@@ -67,7 +68,7 @@ def settings(ref: str) -> ModelSettings:
     """Limits and price of model `ref` (e.g. `gemini:gemini-2.5-flash`): its entry over the defaults."""
     defaults, models, where = _table(os.environ.get("HARNESS_MODELS") or None)
     values = dict(defaults)
-    if ref.split(":", 1)[0] in LOCAL_FAMILIES:
+    if modelref.family(ref) in LOCAL_FAMILIES:
         values.update(rpm=None, tpm=None, price={"input": 0.0, "output": 0.0})
     values = _merge(values, models.get(ref) or {})
     try:
