@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.metrics import display_of
 from harness.report import Report
 
 if TYPE_CHECKING:
@@ -48,8 +49,8 @@ def metric_chart(reports: Sequence[Report], metric: str, path: Path) -> bool:
     ]
     if not shown:
         return False
-    # latency is stored in seconds but read in milliseconds everywhere else in the reports
-    scale, unit = (1000.0, " (ms)") if metric == "latency_s" else (1.0, "")
+    drawn = display_of(metric)  # by the metric's unit: latency is stored in seconds, drawn in milliseconds
+    scale, unit = drawn.scale, f" ({drawn.axis})" if drawn.axis else ""
     means = [(r.summary[metric].mean or 0.0) * scale for r in shown]
     lows = [(r.summary[metric].ci_low or 0.0) * scale for r in shown]
     highs = [(r.summary[metric].ci_high or 0.0) * scale for r in shown]

@@ -7,6 +7,7 @@ from xml.etree import ElementTree as ET
 from harness.calibration.identity import suite_notes
 from harness.files import write_atomic
 from harness.gate import Check, GateResult
+from harness.metrics import format_change
 from harness.report import format_value
 
 HOW_TO_READ = """\
@@ -27,7 +28,7 @@ def _signed(value: float | None, name: str) -> str:
     if value is None:
         return "n/a"
     value = 0.0 if abs(value) < 1e-9 else value  # no "-0.000" from float noise
-    return f"{value * 1000:+.1f} ms" if name == "latency_s" else f"{value:+.3f}"
+    return format_change(value, name)
 
 
 def _row(c: Check) -> list[str]:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serial
 
 import harness
 from harness.errors import InputError
-from harness.metrics import Metric, Score
+from harness.metrics import Metric, Score, format_value
 from harness.stats import bootstrap_ci
 from harness.suite import Case, Suite
 from harness.system import Answer, SystemSpec
@@ -249,14 +249,6 @@ def _first_problem(err: ValidationError) -> str:
     first = err.errors()[0]
     where = ".".join(str(part) for part in first["loc"])
     return f"{where + ': ' if where else ''}{first['msg']}"[:200]
-
-
-def format_value(value: float | None, name: str = "") -> str:
-    if value is None:
-        return "n/a"
-    if name == "answer_tokens":  # a mean length in tokens, not a share
-        return f"{value:.1f}"
-    return f"{value * 1000:.1f} ms" if name == "latency_s" else f"{value:.3f}"
 
 
 def format_summary(name: str, summary: MetricSummary) -> str:

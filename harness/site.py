@@ -12,6 +12,7 @@ from typing import NamedTuple
 from harness.baseline import baseline_file, load_baseline
 from harness.charts import chart_name, clear_charts, kind_rank, metric_chart, tradeoff_chart
 from harness.errors import InputError
+from harness.metrics import format_change
 from harness.report import Record, Report, format_summary, format_value
 from harness.retrieval_settings import describe_retriever
 from harness.verdict import SuiteVerdict, format_diff, outcome_text, rank_metric, render_text, to_json
@@ -142,7 +143,7 @@ def delta(entry: Entry, metric: str) -> str:
     if now.judge != then.judge:
         return "other judge: not compared"
     change = now.mean - then.mean
-    text = f"{change * 1000:+.1f} ms" if metric == "latency_s" else f"{change:+.3f}"
+    text = format_change(change, metric)
     if now.higher_is_better is None:  # no better direction (answer_tokens): a change, not a gain or loss
         return f"Δ {text}"
     better = change > 0 if now.higher_is_better else change < 0

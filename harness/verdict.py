@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from harness.cache import Cache
 from harness.charts import kind_rank
 from harness.errors import InputError
+from harness.metrics import format_change
 from harness.overlap import NEAR_DUPLICATE_COSINE, Overlap, suite_overlap
 from harness.report import Record, Report, format_value
 from harness.stats import ALPHA, PERMUTATIONS, bootstrap_ci, detectable_difference, holm, permutation_p
@@ -425,9 +426,8 @@ def warnings(runs: Sequence[tuple[Report, Sequence[Record]]], overlap: Overlap |
 
 
 def format_diff(c: Comparison) -> str:
-    if c.metric == "latency_s":
-        return f"{c.diff * 1000:+.1f} ms [{c.ci_low * 1000:+.1f}, {c.ci_high * 1000:+.1f}]"
-    return f"{c.diff:+.3f} [{c.ci_low:+.3f}, {c.ci_high:+.3f}]"
+    low, high = (format_change(end, c.metric, suffix=False) for end in (c.ci_low, c.ci_high))
+    return f"{format_change(c.diff, c.metric)} [{low}, {high}]"
 
 
 def _p(value: float) -> str:
