@@ -37,16 +37,21 @@ class Counting:
         return self.inner.answer(cases)
 
 
-def test_second_run_recomputes_nothing(tmp_path: Path) -> None:
+def test_second_run_recomputes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     suite, spec, cache = load_suite(SMOKE), load_system_spec(RAG), Cache(tmp_path / "c")
     Counting.built = 0
     first, folder = run(suite, spec, cache, tmp_path / "reports", make_system=Counting)
     assert Counting.built == 1
     assert first.cache["answers_computed"] == len(suite.test) and first.cache["answers_cached"] == 0
-    calls_before = minilm.calls
+    encoded: list[int] = []  # texts per call of the MiniLM encoder from here on
+    model = minilm.encoder()
+    encode = model.encode
+    monkeypatch.setattr(model, "encode", lambda t, **kw: encoded.append(len(t)) or encode(t, **kw))
     second, _ = run(suite, spec, cache, tmp_path / "reports", make_system=Counting)
     assert Counting.built == 1, "the system must not even be built when every answer is cached"
-    assert minilm.calls == calls_before, "no model call on a warm run"
+    assert encoded == [], "no model call on a warm run"
+    minilm.embed(["a sentence no run has embedded"])  # and the spy does see a call
+    assert encoded == [1]
     assert second.cache == {
         "answers_computed": 0,
         "answers_cached": len(suite.test),

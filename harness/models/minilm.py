@@ -14,7 +14,6 @@ MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 
 _lock = threading.Lock()
 _model: "SentenceTransformer | None" = None
-calls = 0  # encode calls made by this process; tests read it to prove the caches work
 
 # Each distinct text is embedded once per process and reused by whoever asks next: the reader embeds a
 # question and the sentences of its passages, then minilm_faithfulness embeds the same sentences and
@@ -44,7 +43,6 @@ def encoder() -> "SentenceTransformer":
 
 def embed(texts: list[str], batch_size: int = 64) -> np.ndarray:
     """Unit-length embeddings, one row per text (float32, 384 columns); each distinct text encoded once."""
-    global calls
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
     found: dict[str, np.ndarray] = {}
@@ -57,8 +55,6 @@ def embed(texts: list[str], batch_size: int = 64) -> np.ndarray:
     missing = list(dict.fromkeys(text for text in texts if text not in found))
     if missing:
         model = encoder()
-        with _lock:
-            calls += 1
         vectors = model.encode(
             missing,
             batch_size=batch_size,
