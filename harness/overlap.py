@@ -34,12 +34,6 @@ class Overlap(BaseModel):
     shared_gold: tuple[str, ...]
     """Test case ids with a gold passage that is also gold for some train question."""
 
-    @property
-    def any_overlap(self) -> tuple[str, ...]:
-        """Test case ids with at least one kind of overlap."""
-        ids = {*self.shared_references, *self.near_duplicate_questions, *self.shared_gold}
-        return tuple(sorted(ids))
-
     def counts(self) -> dict[str, int]:
         return {
             "n_test": self.n_test,
