@@ -17,7 +17,6 @@ from harness.llm.settings import settings
 from harness.metrics.base import Metric, score_key
 from harness.metrics.judged import JUDGED, RagasMetric
 from harness.retrieval_settings import chunk_chars
-from harness.system import prompt_path
 from harness.values import PROMPTED_FAMILIES, Answer, Case, Suite, SystemSpec
 
 JUDGE_REPLY_TOKENS = 120
@@ -61,8 +60,7 @@ def estimate(
     model = spec.generator.model
     missing = [case for case in suite.test if case.id not in stored]
     if missing and modelref.family(model) in PROMPTED_FAMILIES:  # gemini:, openai:, hf: fill a template
-        template = prompt_path(spec)
-        overhead = len(template.read_text(encoding="utf-8")) if template else 0
+        overhead = len(spec.prompt_text or "")  # the template as read when the spec was loaded
         context = spec.retriever.top_k * chunk_chars(spec.retriever) if spec.retriever else 0
         lines.append(
             Line(

@@ -45,6 +45,7 @@ def test_the_prompt_text_is_in_the_hash_and_read_at_load(tmp_path: Path) -> None
     system.write_text(yaml.safe_dump(raw), encoding="utf-8")
     spec = load_system_spec(system)
     before = spec.hash
+    assert spec.prompt_text == "Q: {question}\nC: {context}\nA:"  # what the generator fills, as hashed
     template.write_text("Question: {question}\nContext: {context}\nAnswer:", encoding="utf-8")
     assert spec.hash == before  # the loaded spec keeps the text it was loaded with
     assert load_system_spec(system).hash != before  # a new load reads the edit
@@ -55,6 +56,8 @@ def test_a_spec_not_from_the_loader_is_resolved_before_its_hash(tmp_path: Path) 
     raw = SystemSpec.model_validate(loaded.model_dump(mode="json"))  # as a run folder's run.json holds it
     with pytest.raises(ValueError, match="not read"):
         _ = raw.hash
+    with pytest.raises(ValueError, match="not read"):
+        _ = raw.prompt_text
     assert resolve_spec(raw).hash == loaded.hash
     closed = loaded.model_copy(update={"retriever": None})  # another shipped template applies: read again
     with pytest.raises(ValueError, match="not read"):

@@ -214,15 +214,24 @@ class SystemSpec(BaseModel):
         copy._resolved_for = self._resolution_inputs()
         return copy
 
-    @property
-    def hash(self) -> str:
-        """The system's identity: its keys, the component versions, its prompt text and its code. Pure: the
-        texts were read when the spec was loaded (harness.system.resolve_spec)."""
+    def _require_resolved(self) -> None:
         if self.needs_resolving() and self._resolved_for != self._resolution_inputs():
             raise ValueError(
                 f"system '{self.name}': its prompt or code was not read (load it with load_system_spec, "
                 "or pass it through harness.system.resolve_spec)"
             )
+
+    @property
+    def prompt_text(self) -> str | None:
+        """The prompt template the generator fills, as read at load (None: its family fills none)."""
+        self._require_resolved()
+        return self._prompt_text
+
+    @property
+    def hash(self) -> str:
+        """The system's identity: its keys, the component versions, its prompt text and its code. Pure: the
+        texts were read when the spec was loaded (harness.system.resolve_spec)."""
+        self._require_resolved()
         fields = self.model_dump(mode="json")
         for key in EXTERNAL_GENERATOR_KEYS:
             if fields["generator"].get(key) is None:
