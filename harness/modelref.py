@@ -5,11 +5,17 @@ A reference names a model or a system's generator: `gemini:gemini-2.5-flash`, `h
 (`extractive`, `minilm`). The family is what comes before the first colon; the name is everything after
 it, colons included (`python:my_rag:answer` has the name `my_rag:answer`; a URL keeps its `//host:port`).
 
-A leaf module: no I/O, no harness imports. Whether a family is known, or a name required, is for the
-caller's table to say (`harness.llm.backends.check_ref`, `harness.systems.FACTORIES`).
+A leaf module: no I/O; it imports only harness.errors. Which families a place accepts is the caller's to
+say (`check` with CHAT_FAMILIES or EMBEDDING_FAMILIES; `harness.systems.FACTORIES` for generators).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from harness.errors import InputError
+
+CHAT_FAMILIES = ("gemini", "openai", "hf")  # what a judge or a chat generator may be
+EMBEDDING_FAMILIES = ("gemini", "openai", "offline")  # what an embeddings key may name
 
 
 @dataclass(frozen=True)
@@ -38,3 +44,13 @@ def family(ref: str) -> str:
 def name(ref: str) -> str:
     """The name after the first colon ("" when there is none): `gemini:gemini-2.5-flash` -> that model."""
     return parse(ref).name
+
+
+def check(ref: str, families: Sequence[str], where: str, what: str) -> ModelRef:
+    """A reference of one of `families` with a name after the colon, else InputError (validation only,
+    nothing is loaded): `check(judge.model, CHAT_FAMILIES, "suite.yaml", "key 'judge.model'")`."""
+    parsed = parse(ref)
+    if parsed.family not in families or not parsed.name:
+        choices = " or ".join(f"'{family}:<model>'" for family in families)
+        raise InputError(where, f"{what}: unknown model '{ref}' (expected {choices})")
+    return parsed

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from harness import modelref
 from harness.cache import Cache
 from harness.errors import InputError
 from harness.hashing import digest
@@ -102,10 +103,10 @@ def load_suite(folder: Path | str, read_train: bool = False) -> Suite:
         )
     _check_metric_keys(str(yaml_path), spec)
     if spec.judge is not None:
-        from harness.llm.backends import CHAT_FAMILIES, EMBEDDING_FAMILIES, check_ref
-
-        check_ref(spec.judge.model, CHAT_FAMILIES, str(yaml_path), "key 'judge.model'")
-        check_ref(spec.judge.embeddings, EMBEDDING_FAMILIES, str(yaml_path), "key 'judge.embeddings'")
+        modelref.check(spec.judge.model, modelref.CHAT_FAMILIES, str(yaml_path), "key 'judge.model'")
+        modelref.check(
+            spec.judge.embeddings, modelref.EMBEDDING_FAMILIES, str(yaml_path), "key 'judge.embeddings'"
+        )
 
     corpus_where, corpus_rows = read_rows(_source(spec.corpus), folder)
     corpus = passages(corpus_where, corpus_rows)

@@ -222,9 +222,8 @@ def load_system_spec(path: Path | str) -> SystemSpec:
     _check_external(path, spec)  # imports a python: target from the file's folder, before its code is hashed
     spec = resolve_spec(spec, path)
     if spec.retriever is not None:
-        from harness.llm.backends import EMBEDDING_FAMILIES, check_ref
-
-        check_ref(spec.retriever.embeddings, EMBEDDING_FAMILIES, str(path), "key 'retriever.embeddings'")
+        where = "key 'retriever.embeddings'"
+        modelref.check(spec.retriever.embeddings, modelref.EMBEDDING_FAMILIES, str(path), where)
     from harness.systems import FACTORIES, family
 
     if family(spec.generator.model) not in FACTORIES:
@@ -256,9 +255,7 @@ def _check_external(path: Path, spec: SystemSpec) -> None:
     elif spec.http is not None:
         raise InputError(str(path), "key 'http': only for http: systems")
     elif family == "openai":
-        from harness.llm.backends import check_ref
-
-        check_ref(spec.generator.model, ("openai",), str(path), "key 'generator.model'")
+        modelref.check(spec.generator.model, ("openai",), str(path), "key 'generator.model'")
         _check_openai_keys(path, spec)
 
 

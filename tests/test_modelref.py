@@ -36,3 +36,19 @@ def test_a_reference_is_a_frozen_value() -> None:
     assert parsed == modelref.parse("openai:gpt-4o-mini")
     with pytest.raises(AttributeError):
         parsed.family = "gemini"  # type: ignore[misc]
+
+
+def test_check_names_the_place_and_the_families() -> None:
+    from harness.errors import InputError
+
+    assert (
+        modelref.check("gemini:flash", modelref.CHAT_FAMILIES, "suite.yaml", "key 'judge.model'").name
+        == "flash"
+    )
+    for bad in ("gemini", "gemini:", "offline:minilm", "extractive"):
+        with pytest.raises(InputError) as err:
+            modelref.check(bad, modelref.CHAT_FAMILIES, "suite.yaml", "key 'judge.model'")
+        assert err.value.where == "suite.yaml"
+        assert err.value.what == (
+            f"key 'judge.model': unknown model '{bad}' (expected 'gemini:<model>' or 'openai:<model>' or 'hf:<model>')"
+        )

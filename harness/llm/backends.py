@@ -20,10 +20,9 @@ from harness.cache import Cache
 from harness.errors import InputError
 from harness.llm.guarded import GuardedChat, GuardedEmbeddings, runtime
 from harness.llm.settings import ModelSettings, settings
+from harness.modelref import CHAT_FAMILIES, EMBEDDING_FAMILIES
 from harness.privacy import api_key
 
-CHAT_FAMILIES = ("gemini", "openai", "hf")
-EMBEDDING_FAMILIES = ("gemini", "openai", "offline")
 OFFLINE_EMBEDDER = "offline:minilm"
 BASE_URL_VARIABLE = "HARNESS_GEMINI_BASE_URL"
 OPENAI_BASE_URL_VARIABLE = "HARNESS_OPENAI_BASE_URL"
@@ -119,11 +118,8 @@ class OpenAIEmbeddingErrors(Embeddings):
 
 
 def check_ref(ref: str, families: Sequence[str], where: str, what: str) -> None:
-    """A model reference of a known family with a name after the colon (validation, no loading)."""
-    name = modelref.name(ref)
-    if family(ref) not in families or not name:
-        choices = " or ".join(f"'{f}:<model>'" for f in families)
-        raise InputError(where, f"{what}: unknown model '{ref}' (expected {choices})")
+    """A model reference of a known family with a name after the colon (harness.modelref.check)."""
+    modelref.check(ref, families, where, what)
 
 
 def chat(
