@@ -50,5 +50,6 @@ def test_check_names_the_place_and_the_families() -> None:
             modelref.check(bad, modelref.CHAT_FAMILIES, "suite.yaml", "key 'judge.model'")
         assert err.value.where == "suite.yaml"
         assert err.value.what == (
-            f"key 'judge.model': unknown model '{bad}' (expected 'gemini:<model>' or 'openai:<model>' or 'hf:<model>')"
+            f"key 'judge.model': unknown model '{bad}' "
+            "(expected 'gemini:<model>' or 'openai:<model>' or 'hf:<model>')"
         )
