@@ -9,6 +9,7 @@ systems never train does not read it once the same bytes were read before (docs/
 """
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -147,10 +148,7 @@ def _train(
     if spec.train is None:
         return (), cases_hash(())
     source = _source(spec.train)
-
-    def read() -> tuple[Case, ...]:
-        return cases(*read_rows(source, folder), texts, corpus_where, spec.abstention)
-
+    read = _SplitReader(source, folder, texts, corpus_where, spec.abstention)
     path = folder / source.path
     if read_train or source.path.startswith("hf:") or not path.is_file():
         train = read()  # a hub dataset is read to be hashed; a missing file fails here, as it always did
@@ -173,6 +171,22 @@ def _train(
     train_hash = cases_hash(train)
     cache.put(key, train_hash)
     return train, train_hash
+
+
+@dataclass(frozen=True)
+class _SplitReader:
+    """Reads and validates one split's rows into Cases: what a deferred split calls on first use (a class,
+    not a closure, so that a Suite still pickles to another process)."""
+
+    source: Source
+    folder: Path
+    texts: dict[str, tuple[str, int]]
+    corpus_where: str
+    abstention: str | None
+
+    def __call__(self) -> tuple[Case, ...]:
+        where, rows = read_rows(self.source, self.folder)
+        return cases(where, rows, self.texts, self.corpus_where, self.abstention)
 
 
 def read_all(suite: Suite) -> Suite:

@@ -145,3 +145,15 @@ def test_the_deferred_split_is_keyed_on_the_corpus_it_was_checked_against(smoke_
     corpus.write_text("\n".join(kept) + "\n", encoding="utf-8")
     with pytest.raises(InputError, match=f"gold id '{train_gold}' is not in the corpus"):
         load_suite(smoke_copy)  # the train split is validated again against the new corpus
+
+
+def test_a_suite_with_a_deferred_split_pickles_and_reads_it_on_the_other_side(smoke_copy: Path) -> None:
+    import pickle
+
+    first = load_suite(smoke_copy)
+    warm = load_suite(smoke_copy)
+    copy = pickle.loads(pickle.dumps(warm))
+    assert isinstance(copy.train, LazyCases) and not copy.train.loaded and not warm.train.loaded  # type: ignore[union-attr]
+    assert tuple(copy.train) == first.train and copy.hash == first.hash
+    again = pickle.loads(pickle.dumps(copy))
+    assert again.train.loaded and tuple(again.train) == first.train  # type: ignore[union-attr]

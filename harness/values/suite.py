@@ -160,6 +160,7 @@ class LazyCases(Sequence[Case]):
 
     `load` (given by the loader) reads and validates the rows; it runs once, under a lock, on the first
     `len`, index or iteration, and a problem in the rows is raised from there as the loader's InputError.
+    To be pickled, `load` must be picklable (the loader's is).
     """
 
     def __init__(self, load: Callable[[], tuple[Case, ...]]) -> None:
@@ -200,6 +201,14 @@ class LazyCases(Sequence[Case]):
         return self.cases() == other if isinstance(other, tuple) else NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled (to another process) as it stands: a split not read yet travels as its reader.
+        with self._lock:
+            return {"load": self._load, "cases": self._cases}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._load, self._cases, self._lock = state["load"], state["cases"], threading.Lock()
 
     def __repr__(self) -> str:
         return f"LazyCases({len(self._cases)} cases)" if self.loaded else "LazyCases(not read yet)"
