@@ -4,10 +4,11 @@ import json
 import re
 
 from harness.cache import Cache
+from harness.models import artifacts
 from harness.suite import load_suite
 from harness.system import build_system, load_system_spec
 from harness.systems import general_qa, training
-from harness.systems.tuned import MAX_ANSWER_TOKENS, NO_ANSWER, calibrate
+from harness.systems.span_reader import MAX_ANSWER_TOKENS, NO_ANSWER, calibrate
 from tests.conftest import RAG, ROOT, SMOKE
 
 
@@ -56,8 +57,8 @@ def test_calibration_picks_the_threshold_with_the_best_f1_by_hand() -> None:
 
 def test_the_general_reader_trains_once_and_is_reused() -> None:
     general = training.general_reader().folder
-    runs = training.runs
-    assert training.general_reader().folder.resolve() == general.resolve() and training.runs == runs
+    runs = artifacts.runs
+    assert training.general_reader().folder.resolve() == general.resolve() and artifacts.runs == runs
     info = json.loads((general / training.LOG_FILE).read_text())["info"]
     assert info["examples"] >= 1000 and info["negatives"] > 0
     assert (general / "reader" / "config.json").exists()

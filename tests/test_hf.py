@@ -7,7 +7,7 @@ import pytest
 
 from harness.cache import Cache
 from harness.cli import main
-from harness.models import hf
+from harness.models import artifacts, hf
 from harness.suite import load_suite
 from harness.system import FinetuneSpec, load_system_spec
 from tests.conftest import SMOKE
@@ -116,15 +116,15 @@ def test_lora_training_lowers_the_loss_and_is_reused_from_the_cache(checkpoint: 
     suite = load_suite(SMOKE)
     examples = [(f"Question: {case.question} Answer:", case.reference) for case in suite.train[:16]]
     cache = Cache(tmp_path / "cache")
-    before = hf.runs
+    before = artifacts.runs
     trained = hf.train(str(checkpoint), examples, TUNE, cache)
     curve = trained.curves["train_loss"]
-    assert hf.runs == before + 1
+    assert artifacts.runs == before + 1
     assert len(curve) >= 4 and curve[-1] < curve[0] * 0.8
     assert len(trained.curves["val_loss"]) == len(curve)
     assert (trained.folder / "adapter_config.json").is_file()
     again = hf.train(str(checkpoint), examples, TUNE, cache)
-    assert hf.runs == before + 1 and again.folder == trained.folder and again.curves == trained.curves
+    assert artifacts.runs == before + 1 and again.folder == trained.folder and again.curves == trained.curves
     tuned = hf.load(str(checkpoint), adapter=trained.folder)
     base = hf.load(str(checkpoint))
     prompts = [prompt for prompt, _ in examples[:4]]
@@ -218,7 +218,7 @@ def test_full_fine_tuning_saves_a_checkpoint_that_loads_alone(checkpoint: Path, 
 
 
 def test_raft_examples_mix_gold_distractors_and_a_share_without_gold() -> None:
-    from harness.systems.generative import raft_examples
+    from harness.systems.hf import raft_examples
 
     suite = load_suite(SMOKE)
     cases = [case for case in suite.train if case.gold_ids]

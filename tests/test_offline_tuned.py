@@ -12,11 +12,13 @@ import pytest
 from harness.cache import Cache
 from harness.cli import main
 from harness.errors import InputError
+from harness.models import artifacts
 from harness.suite import Suite, load_suite
 from harness.system import Answer, SystemSpec, build_system, load_system_spec
 from harness.systems import training
+from harness.systems.minilm import reader_examples, span_candidates
 from harness.systems.retrieval import Retriever
-from harness.systems.tuned import NO_ANSWER, SpanReader, best_span, reader_examples
+from harness.systems.span_reader import NO_ANSWER, SpanReader, best_span
 from tests.conftest import ROOT, SMOKE
 
 FINETUNED = ROOT / "systems" / "finetuned-minilm.yaml"
@@ -67,12 +69,12 @@ def test_classifier_learns_and_answers_closed_book(smoke: Suite) -> None:
 def test_classifier_is_reused_from_the_cache_and_retrained_when_a_setting_changes(smoke: Suite) -> None:
     cache = Cache()
     first, _ = answer_all(spec_from(FINETUNED, epochs=20), smoke, cache)
-    runs = training.runs
+    runs = artifacts.runs
     again, log = answer_all(spec_from(FINETUNED, epochs=20), smoke, cache)
-    assert training.runs == runs, "the second prepare() trained instead of loading the weights"
+    assert artifacts.runs == runs, "the second prepare() trained instead of loading the weights"
     assert [a.text for a in again] == [a.text for a in first] and log["train_loss"]
     answer_all(spec_from(FINETUNED, epochs=20, lr=2e-3), smoke, cache)
-    assert training.runs == runs + 1
+    assert artifacts.runs == runs + 1
     saved = list((cache.directory / "artifacts" / "model").glob("*/training.json"))
     assert len(saved) == 2 and all(json.loads(p.read_text())["info"]["recipe"] == "classifier" for p in saved)
 
@@ -117,10 +119,10 @@ def test_same_seed_gives_the_same_reader(smoke: Suite, retriever: Retriever) -> 
     tune = spec_from(HYBRID, **READER).finetune
     assert tune is not None
     examples, _ = reader_examples(list(smoke.train), retriever, distractors=1)
-    runs = training.runs
+    runs = artifacts.runs
     first = training.train_reader(examples[:-10], examples[-10:], tune, None)  # no cache: trains afresh
     second = training.train_reader(examples[:-10], examples[-10:], tune, None)
-    assert training.runs == runs + 2 and first.folder != second.folder
+    assert artifacts.runs == runs + 2 and first.folder != second.folder
     assert first.curves == second.curves
     questions = [case.question for case in smoke.test]
     contexts = retriever.search(questions)
@@ -161,8 +163,6 @@ def test_tuned_systems_reject_contradictory_blocks() -> None:
 
 
 def test_span_candidates_find_the_core_of_a_formatted_reference() -> None:
-    from harness.systems.tuned import span_candidates
-
     pieces = span_candidates("Answer: 2.2 kg. Source: Cairnline Pro Tent Spec Sheet")
     assert pieces[0] == "Answer: 2.2 kg. Source: Cairnline Pro Tent Spec Sheet"
     assert "2.2 kg" in pieces and "Answer" not in pieces and "Source" not in pieces

@@ -3,9 +3,7 @@
 import json
 import math
 import random
-import tempfile
 import threading
-import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -14,16 +12,15 @@ from typing import Any, NamedTuple
 
 import torch
 
+from harness import modelref
 from harness.cache import Cache
 from harness.errors import InputError
-from harness.files import write_atomic
 from harness.hashing import digest
+from harness.models.artifacts import Trained, train_or_reuse
 from harness.system import FinetuneSpec
 
 VERSION = 1  # bumped when prompt encoding or the training loop changes, so old adapters are not reused
-LOG_FILE = "training.json"  # written last: its presence marks a finished artifact
 CURVE_POINTS = 8
-runs = 0  # models actually trained by this process; tests read it to prove reuse from the cache
 
 
 class Generation(NamedTuple):
@@ -32,17 +29,10 @@ class Generation(NamedTuple):
     completion_tokens: int
 
 
-class Trained(NamedTuple):
-    """A trained artifact: a LoRA adapter (or a full checkpoint) folder and its loss curves."""
-
-    folder: Path
-    curves: dict[str, list[float]]
-    info: dict[str, Any]
-
-
 def reference(model: str) -> str:
     """`hf:Qwen/Qwen2.5-0.5B-Instruct` -> `Qwen/Qwen2.5-0.5B-Instruct`."""
-    return model.split(":", 1)[1] if model.startswith("hf:") else model
+    ref = modelref.parse(model)
+    return ref.name if ref.family == "hf" and ref.has_colon else model
 
 
 def pick_device() -> str:
@@ -217,19 +207,13 @@ def _mean_loss(model: Any, batches: Sequence[dict[str, Any]]) -> float:
 
 def train(ref: str, examples: Sequence[tuple[str, str]], tune: FinetuneSpec, cache: Cache | None) -> Trained:
     """Fine-tune on (prompt, answer) pairs with LoRA or all weights; reused from the cache if trained."""
-    global runs
-    params = tune.model_dump(mode="json")
-    parts = [fingerprint(ref), digest(list(examples), length=32), params, VERSION]
-    folder = (
-        cache.artifact_dir("hf-adapter", *parts) if cache else Path(tempfile.mkdtemp(prefix="harness-hf-"))
-    )
-    log_path = folder / LOG_FILE
-    if log_path.exists():
-        stored = json.loads(log_path.read_text(encoding="utf-8"))
-        return Trained(folder, stored["curves"], stored["info"])
-    runs += 1
-    with quiet():
-        return _train(ref, examples, tune, folder)
+    parts = [fingerprint(ref), digest(list(examples), length=32), tune.model_dump(mode="json"), VERSION]
+
+    def run(folder: Path) -> Trained:
+        with quiet():
+            return _train(ref, examples, tune, folder)
+
+    return train_or_reuse(cache, "hf-adapter", parts, run, prefix="harness-hf-")
 
 
 def _train(ref: str, examples: Sequence[tuple[str, str]], tune: FinetuneSpec, folder: Path) -> Trained:
@@ -261,7 +245,7 @@ def _train(ref: str, examples: Sequence[tuple[str, str]], tune: FinetuneSpec, fo
     optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=tune.lr)
     curves: dict[str, list[float]] = {"train_loss": [], "val_loss": []}
     window: list[float] = []
-    step, start = 0, time.perf_counter()
+    step = 0
     while step < total:
         rng.shuffle(train_rows)
         for batch in _batches(train_rows, tune.batch_size, pad, lm.device):
@@ -281,11 +265,5 @@ def _train(ref: str, examples: Sequence[tuple[str, str]], tune: FinetuneSpec, fo
     model.save_pretrained(str(folder))
     if tune.method == "full":
         lm.tokenizer.save_pretrained(str(folder))
-    info = {
-        "steps": step,
-        "train_examples": len(train_rows),
-        "val_examples": len(val_rows),
-        "seconds": round(time.perf_counter() - start, 2),
-    }
-    write_atomic(folder / LOG_FILE, json.dumps({"curves": curves, "info": info}))  # a kill leaves none or all
-    return Trained(folder, curves, info)
+    info = {"steps": step, "train_examples": len(train_rows), "val_examples": len(val_rows)}
+    return Trained(folder, curves, info)  # train_or_reuse writes the log, last

@@ -3,6 +3,7 @@ server named by generator.base_url): closed-book, or fed retrieved passages.
 
 The harness does not fine-tune hosted models; a model tuned elsewhere is `generator.tuned: true`. Every
 call goes through the guarded client: cached, paced under the model's limits, retried, and billed.
+Nothing here loads torch: filling a prompt template is text work (template.py).
 """
 
 import contextvars
@@ -18,32 +19,24 @@ from harness.llm.guarded import GuardedChat
 from harness.llm.settings import settings
 from harness.privacy import scrub
 from harness.suite import Case, Passage, Suite
-from harness.system import Answer, SystemSpec, prompt_path
-from harness.systems.generative import fill
+from harness.system import SystemSpec
+from harness.systems.pipeline import Answerer, Pipeline, Reply
 from harness.systems.retrieval import Retriever
+from harness.systems.template import fill, template_of
 
 
-class ChatSystem:
-    """rag (retrieve, then ask), or closed-book (ask), with one hosted chat model at temperature 0."""
+class ChatAnswerer(Answerer):
+    """Asks the model once per case at temperature 0, up to the model's concurrency at a time."""
+
+    times_itself = True  # each call's own latency: a cached call keeps the latency it had when it was made
 
     def __init__(self, spec: SystemSpec, cache: Cache | None = None) -> None:
-        if spec.finetune is not None:
-            raise InputError(
-                f"system '{spec.name}'",
-                f"key 'finetune': the harness does not fine-tune {spec.generator.model}; "
-                "for a model tuned elsewhere, name it and set generator.tuned: true",
-            )
-        template = prompt_path(spec)
-        assert template is not None
         self.spec = spec
         self.cache = cache
-        self.template = template.read_text(encoding="utf-8")
-        self.retriever: Retriever | None = None
+        self.template = template_of(spec)
         self.chat: GuardedChat | None = None
 
-    def prepare(self, suite: Suite) -> None:
-        if self.spec.retriever is not None:
-            self.retriever = Retriever(self.spec.retriever, suite.corpus, self.cache)
+    def prepare(self, suite: Suite, retriever: Retriever | None) -> None:
         self.chat = backends.chat(
             self.spec.generator.model,
             f"system:{self.spec.name}",
@@ -55,41 +48,26 @@ class ChatSystem:
             api_key_env=self.spec.generator.api_key_env,
         )
 
-    def answer(self, cases: Sequence[Case]) -> list[Answer]:
+    def answer(self, cases: Sequence[Case], contexts: Sequence[Sequence[Passage]] | None) -> list[Reply]:
         if self.chat is None:
             raise RuntimeError("prepare() must run before answer()")
-        questions = [case.question for case in cases]
-        results = self.retriever.retrieve(questions) if self.retriever else None
-        found: list[list[Passage]] | None = (
-            [result.passages for result in results] if results is not None else None
-        )
-        jobs = [
-            (case, fill(self.template, case.question, found[row] if found is not None else None))
+        prompts = [
+            fill(self.template, case.question, contexts[row] if contexts is not None else None)
             for row, case in enumerate(cases)
         ]
-        threads = min(len(jobs), settings(self.spec.generator.model).concurrency) or 1
+        threads = min(len(prompts), settings(self.spec.generator.model).concurrency) or 1
         with ThreadPoolExecutor(max_workers=threads) as pool:
             # copy_context: calls made in the pool are billed to whoever is metering this batch
-            futures = [
-                pool.submit(contextvars.copy_context().run, self._ask, case, prompt) for case, prompt in jobs
-            ]
-            answers = [future.result() for future in futures]
-        if found is None or results is None:
-            return answers
-        # None marks a closed-book answer, so context metrics report "not applicable", not 0. The ranking
-        # (rank_depth documents) is what the retrieval metrics score, as for every other retrieving system.
-        return [
-            answer.model_copy(update={"contexts": tuple(found[row]), "ranking": results[row].ranking})
-            for row, answer in enumerate(answers)
-        ]
+            futures = [pool.submit(contextvars.copy_context().run, self._ask, prompt) for prompt in prompts]
+            return [future.result() for future in futures]
 
-    def _ask(self, case: Case, prompt: str) -> Answer:
+    def _ask(self, prompt: str) -> Reply:
         assert self.chat is not None
         start = time.perf_counter()
         try:
             reply = self.chat.invoke(prompt)
         except Exception as err:  # recorded on the case, with the key scrubbed; the run goes on
-            return Answer(case_id=case.id, error=scrub(f"{type(err).__name__}: {err}")[:500])
+            return Reply(error=scrub(f"{type(err).__name__}: {err}")[:500])
         used: dict[str, Any] = dict(reply.usage_metadata or {})
         usage = {
             "prompt_tokens": int(used.get("input_tokens", 0)),
@@ -106,5 +84,16 @@ class ChatSystem:
                 f"no answer within generator.max_new_tokens={self.spec.generator.max_new_tokens} "
                 f"({finish}; thinking tokens count too): raise it"
             )
-            return Answer(case_id=case.id, error=error, latency_s=latency, usage=usage)
-        return Answer(case_id=case.id, text=text, latency_s=latency, usage=usage)
+            return Reply(error=error, latency_s=latency, usage=usage)
+        return Reply(text=text, latency_s=latency, usage=usage)
+
+
+def chat(spec: SystemSpec, cache: Cache | None = None) -> Pipeline:
+    """The factory for `gemini:` and `openai:` generators (the client loads only in prepare)."""
+    if spec.finetune is not None:
+        raise InputError(
+            f"system '{spec.name}'",
+            f"key 'finetune': the harness does not fine-tune {spec.generator.model}; "
+            "for a model tuned elsewhere, name it and set generator.tuned: true",
+        )
+    return Pipeline(spec, ChatAnswerer(spec, cache), cache)

@@ -1,4 +1,4 @@
-"""What python: and http: systems share: reading a reply into an Answer, and naming its contexts.
+"""What python: and http: systems share: reading what they return into a Reply, and naming its contexts.
 
 The user's system retrieves by itself, so its contexts arrive as strings, {id, text} objects or LangChain
 Documents. A context whose id is a corpus id keeps it; one without (a string, or an id of the user's own
@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from harness.suite import Passage
-from harness.system import Answer, SystemSpec
+from harness.system import SystemSpec
+from harness.systems.pipeline import Reply
 
 CLOSED_BOOK_KINDS = ("base", "finetuned")
 
@@ -135,15 +136,9 @@ def to_passages(raw: Any, matcher: CorpusMatcher, ids: Sequence[Any] | None = No
     return tuple(passages)
 
 
-def to_answer(
-    spec: SystemSpec,
-    case_id: str,
-    value: Any,
-    matcher: CorpusMatcher,
-    latency_s: float,
-    ids: Sequence[Any] | None = None,
-) -> Answer:
-    """An Answer from a reply, held to the system's declared kind; an unreadable reply is a failed case."""
+def to_reply(spec: SystemSpec, value: Any, matcher: CorpusMatcher, ids: Sequence[Any] | None = None) -> Reply:
+    """A Reply from what the system returned, held to its declared kind; an unreadable reply is a failed
+    case (its contexts then are not reported)."""
     try:
         text, raw = split_reply(value)
         if spec.kind in CLOSED_BOOK_KINDS:
@@ -161,7 +156,5 @@ def to_answer(
         else:
             contexts = to_passages(raw, matcher, ids)
     except ReplyError as err:
-        return Answer(case_id=case_id, error=f"{spec.generator.model}: {err}", latency_s=latency_s)
-    return Answer(
-        case_id=case_id, text=text.strip(), contexts=contexts, latency_s=latency_s, usage=reply_usage(value)
-    )
+        return Reply(error=f"{spec.generator.model}: {err}")
+    return Reply(text=text.strip(), contexts=contexts, usage=reply_usage(value))

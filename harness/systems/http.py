@@ -14,18 +14,22 @@ import re
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import httpx
 
+from harness import modelref
 from harness.cache import Cache
 from harness.errors import InputError
 from harness.llm.guarded import CallFailed, Runtime, runtime
 from harness.llm.settings import settings
 from harness.privacy import scrub
-from harness.suite import Case, Suite
-from harness.system import Answer, HttpSpec, SystemSpec
-from harness.systems.external import CLOSED_BOOK_KINDS, CorpusMatcher, ReplyError, to_answer, tokens_of
+from harness.suite import Case, Passage, Suite
+from harness.system import HttpSpec, SystemSpec
+from harness.systems.external import CLOSED_BOOK_KINDS, CorpusMatcher, ReplyError, to_reply, tokens_of
+from harness.systems.pipeline import Answerer, Pipeline, Reply
+from harness.systems.retrieval import Retriever
 
 DEFAULT_CONCURRENCY = 4
 _STEP = re.compile(r"([A-Za-z_][\w-]*)?((?:\[(?:\d+|\*)\])*)")
@@ -37,7 +41,7 @@ _SECRET_HEADER = re.compile(r"authorization|cookie|key|token|secret|password", r
 
 def url_of(model: str) -> str:
     """`http:https://host/ask` -> `https://host/ask`; `http://host/ask` (the short form) stays as it is."""
-    rest = model.split(":", 1)[1]
+    rest = modelref.name(model)
     return model if rest.startswith("//") else rest
 
 
@@ -137,11 +141,12 @@ def _headers(spec: SystemSpec) -> tuple[dict[str, str], list[str]]:
     return expanded, secrets
 
 
-class HttpSystem:
+class ServiceAnswerer(Answerer):
     """POSTs each case to the service and reads its answer (and contexts) from the JSON reply."""
 
-    def __init__(self, spec: SystemSpec, cache: Cache | None = None) -> None:
-        check_spec(spec, f"system '{spec.name}'")
+    times_itself = True  # each request is timed on its own (the requests of a batch overlap)
+
+    def __init__(self, spec: SystemSpec) -> None:
         self.spec = spec
         self.http = spec.http or HttpSpec()
         self.url = url_of(spec.generator.model)
@@ -151,7 +156,7 @@ class HttpSystem:
         self._secrets: list[str] = []
         self._runtime: Runtime | None = None
 
-    def prepare(self, suite: Suite) -> None:
+    def prepare(self, suite: Suite, retriever: Retriever | None) -> None:
         self.matcher = CorpusMatcher(suite.corpus)
         self._headers, self._secrets = _headers(self.spec)
         ref = self.spec.generator.model
@@ -166,7 +171,7 @@ class HttpSystem:
         )
         self._runtime = runtime(ref, config)
 
-    def answer(self, cases: Sequence[Case]) -> list[Answer]:
+    def answer(self, cases: Sequence[Case], contexts: Sequence[Sequence[Passage]] | None) -> list[Reply]:
         if self._runtime is None:
             raise RuntimeError("prepare() must run before answer()")
         threads = min(len(cases), self.concurrency) or 1
@@ -203,7 +208,7 @@ class HttpSystem:
             text = text.replace(secret, "***")
         return scrub(text)
 
-    def _one(self, case: Case) -> Answer:
+    def _one(self, case: Case) -> Reply:
         assert self._runtime is not None
         start = time.perf_counter()
         body = self._request(case)
@@ -215,9 +220,7 @@ class HttpSystem:
                 lambda found: tokens_of({"usage": self._usage(found)}),
             )
         except CallFailed as err:
-            return Answer(
-                case_id=case.id, error=self._scrub(str(err))[:500], latency_s=time.perf_counter() - start
-            )
+            return Reply(error=self._scrub(str(err))[:500], latency_s=time.perf_counter() - start)
         latency = time.perf_counter() - start
         try:
             answer = extract(reply, parse_path(self.http.answer), self.http.answer)
@@ -230,5 +233,11 @@ class HttpSystem:
                     if not isinstance(ids, list):
                         raise ReplyError(f"reply path '{self.http.context_ids}': expected a list")
         except ReplyError as err:
-            return Answer(case_id=case.id, error=f"{self.spec.generator.model}: {err}", latency_s=latency)
-        return to_answer(self.spec, case.id, value, self.matcher, latency, ids)
+            return Reply(error=f"{self.spec.generator.model}: {err}", latency_s=latency)
+        return replace(to_reply(self.spec, value, self.matcher, ids), latency_s=latency)
+
+
+def http(spec: SystemSpec, cache: Cache | None = None) -> Pipeline:
+    """The factory for `http:<url>` (and a URL written without the prefix)."""
+    check_spec(spec, f"system '{spec.name}'")
+    return Pipeline(spec, ServiceAnswerer(spec), cache)

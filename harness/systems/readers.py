@@ -1,10 +1,20 @@
-"""The extractive reader: the offline profile's no-LLM baseline, answering with retrieved sentences."""
+"""The extractive reader: the offline profile's no-LLM baseline, answering with retrieved sentences.
+
+(The MiniLM span reader, which needs torch, is in span_reader.py.)
+"""
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from harness.models import minilm
 from harness.suite import Passage
 from harness.text import content_tokens, sentences
+
+
+class Reader(Protocol):
+    """Reads each question's passages into an answer text."""
+
+    def read(self, questions: Sequence[str], contexts: Sequence[Sequence[Passage]]) -> list[str]: ...
 
 
 class ExtractiveReader:

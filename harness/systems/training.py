@@ -4,8 +4,6 @@ import fcntl
 import json
 import os
 import random
-import tempfile
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -15,16 +13,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import torch
 
 from harness.cache import Cache
-from harness.files import write_atomic
 from harness.hashing import digest
 from harness.models import minilm
+from harness.models.artifacts import LOG_FILE, Curves, Trained, train_or_reuse
 from harness.system import COMPONENT_VERSIONS, FinetuneSpec
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 THREADS = 2  # the profile targets 2-core CI runners; a fixed count also keeps float sums reproducible
-LOG_FILE = "training.json"
 CURVE_POINTS = 8  # points per loss curve: enough to see the trend, few enough to keep validation cheap
 HEAD_LR_FACTOR = 10  # a freshly initialised head learns this much faster than the pretrained layers below it
 VAL_ROWS = 32  # validation rows per curve point: enough for the trend, a small share of the training time
@@ -35,23 +32,13 @@ GENERAL_VAL_PASSAGES = 60
 GENERAL = FinetuneSpec(
     method="reader", epochs=1, lr=1e-4, batch_size=8, freeze_layers=3, max_length=192, val_share=0, seed=0
 )
-runs = 0  # recipes actually trained by this process; tests read it to prove reuse from the cache
 # The finetune settings that key each recipe's weights; changing any other setting reuses them.
 SETTINGS = {
     "classifier": {"epochs", "lr", "batch_size", "max_steps", "val_share", "freeze_layers", "seed"},
     "retriever": {"retriever_epochs", "retriever_lr", "batch_size", "val_share", "freeze_layers", "seed"},
     "reader": {"epochs", "lr", "batch_size", "max_steps", "val_share", "freeze_layers", "max_length", "seed"},
 }
-
-Curves = dict[str, list[float]]
-
-
-class Trained(NamedTuple):
-    """A trained artifact: its folder, loss curves, and facts about the run (counts, seconds)."""
-
-    folder: Path
-    curves: Curves
-    info: dict[str, Any]
+__all__ = ["LOG_FILE", "Curves", "Trained"]  # re-exported: the training log's name and the artifact value
 
 
 class ReaderExample(NamedTuple):
@@ -83,31 +70,20 @@ def _cached(
     cache: Cache | None, recipe: str, data: Any, spec: FinetuneSpec, train: Callable[[Path], Trained]
 ) -> Trained:
     """Reuse the artifact trained from the same (base model, data, hyper-parameters), or train it now."""
-    global runs
     settings = spec.model_dump(include=SETTINGS[recipe])
     parts = (recipe, minilm.MODEL_ID, digest(data, length=32), settings, COMPONENT_VERSIONS["minilm_tuned"])
-    folder = cache.artifact_dir("model", *parts) if cache else Path(tempfile.mkdtemp(prefix="harness-model-"))
-    log_path = folder / LOG_FILE
-    if log_path.exists():
-        stored = json.loads(log_path.read_text(encoding="utf-8"))
-        return Trained(folder, stored["curves"], stored["info"])
-    runs += 1
-    threads = torch.get_num_threads()
-    torch.set_num_threads(THREADS)
-    torch.manual_seed(spec.seed)
-    start, cpu = time.perf_counter(), time.process_time()
-    try:
-        trained = train(folder)
-    finally:
-        torch.set_num_threads(threads)
-    seconds = {
-        "seconds": round(time.perf_counter() - start, 2),
-        "cpu_seconds": round(time.process_time() - cpu, 2),
-    }
-    info = {"recipe": recipe, **trained.info, **seconds}
-    # Written last: a run killed mid-training leaves no log, so its partial weights are never reused.
-    write_atomic(log_path, json.dumps({"curves": trained.curves, "info": info}, indent=1))
-    return Trained(folder, trained.curves, info)
+
+    def pinned(folder: Path) -> Trained:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(THREADS)
+        torch.manual_seed(spec.seed)
+        try:
+            trained = train(folder)
+        finally:
+            torch.set_num_threads(threads)
+        return trained._replace(info={"recipe": recipe, **trained.info})
+
+    return train_or_reuse(cache, "model", parts, pinned)
 
 
 def models_dir() -> Path:
