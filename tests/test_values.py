@@ -106,6 +106,11 @@ def test_the_train_split_is_read_once_then_only_when_used(
     assert cases_hash(warm.train) == first.train_hash
     assert reads.count("train.jsonl") == 2  # read on first use, once
     assert warm.train[0] == first.train[0] and bool(warm.train)
+    assert (
+        warm.train + warm.test == first.train + first.test
+        and warm.test + warm.train == first.test + first.train
+    )
+    assert warm.train[1:3] == first.train[1:3] and warm.train == first.train
     assert reads.count("train.jsonl") == 2
     eager = load_suite(smoke_copy, read_train=True)
     assert isinstance(eager.train, tuple) and reads.count("train.jsonl") == 3

@@ -195,6 +195,12 @@ class LazyCases(Sequence[Case]):
     def __iter__(self) -> Iterator[Case]:
         return iter(self.cases())
 
+    def __add__(self, other: Sequence[Case]) -> tuple[Case, ...]:
+        return self.cases() + tuple(other)  # as the tuple it stands for: `suite.train + suite.test`
+
+    def __radd__(self, other: Sequence[Case]) -> tuple[Case, ...]:
+        return tuple(other) + self.cases()
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, LazyCases):
             return self is other or self.cases() == other.cases()
