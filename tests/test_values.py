@@ -162,3 +162,18 @@ def test_a_suite_with_a_deferred_split_pickles_and_reads_it_on_the_other_side(sm
     assert tuple(copy.train) == first.train and copy.hash == first.hash
     again = pickle.loads(pickle.dumps(copy))
     assert again.train.loaded and tuple(again.train) == first.train  # type: ignore[union-attr]
+
+
+def test_chunk_ranges_and_the_chunks_that_hold_a_span() -> None:
+    from harness.values import AnswerSpan, Passage, chunk_range, chunks_holding
+
+    whole = Passage(id="d", text="the kettle boils at 100 degrees", doc_id="d")
+    head, tail = (
+        Passage(id="d#0-17", text="the kettle boils ", doc_id="d"),
+        Passage(id="d#11-31", text="", doc_id="d"),
+    )
+    foreign = Passage(id="their-id", text="boils at 100", doc_id="d")
+    assert [chunk_range(p) for p in (whole, head, tail, foreign)] == [(0, 31), (0, 17), (11, 31), None]
+    span = AnswerSpan(doc_id="d", start=20, text="100")  # "100" sits at 20..23
+    assert chunks_holding(span, [head, whole, foreign, tail]) == [1, 3]
+    assert chunks_holding(AnswerSpan(doc_id="e", start=0, text="the"), [whole, head]) == []

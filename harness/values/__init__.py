@@ -20,6 +20,8 @@ from harness.values.suite import (
     Suite,
     SuiteFile,
     cases_hash,
+    chunk_range,
+    chunks_holding,
 )
 from harness.values.system import (
     COMPONENT_VERSIONS,
@@ -59,4 +61,6 @@ __all__ = [
     "System",
     "SystemSpec",
     "cases_hash",
+    "chunk_range",
+    "chunks_holding",
 ]

@@ -5,6 +5,7 @@ A leaf module: no I/O and no registry imports. `harness.suite.load_suite` reads 
 and checks them against the metric and model tables.
 """
 
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, overload
@@ -101,6 +102,30 @@ class Case(BaseModel):
     @property
     def hash(self) -> str:
         return digest(self.identity())
+
+
+def chunk_range(passage: Passage) -> tuple[int, int] | None:
+    """The character range a chunk covers in its document's text: parsed from a `<doc>#<start>-<end>` id
+    (what the chunker in harness.systems.retrieval writes); (0, len(text)) for a whole passage; None for
+    an id the chunker did not make (a system's own contexts)."""
+    if passage.id == passage.source_id:
+        return 0, len(passage.text)
+    suffix = passage.id.removeprefix(f"{passage.source_id}#")
+    match = re.fullmatch(r"(\d+)-(\d+)", suffix) if suffix != passage.id else None
+    if match is None:
+        return None
+    return int(match.group(1)), int(match.group(2))
+
+
+def chunks_holding(span: AnswerSpan, chunks: Sequence[Passage]) -> list[int]:
+    """Positions in `chunks` of the chunks that hold the whole answer span (its document, its range)."""
+    end = span.start + len(span.text)
+    held = []
+    for position, passage in enumerate(chunks):
+        covered = chunk_range(passage) if passage.source_id == span.doc_id else None
+        if covered is not None and covered[0] <= span.start and end <= covered[1]:
+            held.append(position)
+    return held
 
 
 def cases_hash(cases: Sequence[Case]) -> str:
