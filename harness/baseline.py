@@ -56,7 +56,7 @@ def latest_runs(reports_dir: Path, suite: str | None = None, system: str | None 
         except OSError as err:
             _warn_skipped(str(run_file), err.strerror or str(err))
             continue
-        key = (report.suite["name"], report.system["name"])
+        key = (report.suite.name, report.system.name)
         if (suite is None or key[0] == suite) and (system is None or key[1] == system):
             found.setdefault(key, []).append(run_file.parent)
     newest: dict[tuple[str, str], Path] = {}
@@ -90,7 +90,7 @@ def promote(
     written = []
     for folder in latest_runs(reports_dir, suite, system):
         report, records = load_report(folder)
-        path = baseline_file(to, report.suite["name"], report.system["name"])
+        path = baseline_file(to, report.suite.name, report.system.name)
         baseline = Baseline(report=report, cases=case_values(records))
         write_atomic(path, json.dumps(baseline.model_dump(mode="json"), indent=1) + "\n")
         written.append(path)
@@ -149,7 +149,7 @@ def mark_in_mlflow(reports_dir: Path, suite: str | None = None, system: str | No
     tagged = []
     for folder in latest_runs(reports_dir, suite, system):
         report = Report.model_validate_json((folder / "run.json").read_text(encoding="utf-8"))
-        if not tag_run(report.suite["name"], report.run_id, "baseline", "true"):
+        if not tag_run(report.suite.name, report.run_id, "baseline", "true"):
             raise InputError(str(folder), "not in the MLflow store (was it run with --no-mlflow?)")
         tagged.append(report.run_id)
     return tagged

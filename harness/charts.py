@@ -19,9 +19,9 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 def kind_rank(report: Report) -> tuple[int, str]:
     """Sort key: the base control, then rag, fine-tuned and hybrid systems, by name within a kind."""
-    kind = report.system["kind"]
+    kind = report.system.kind
     rank = KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
-    return rank, report.system["name"]
+    return rank, report.system.name
 
 
 def chart_name(suite: str, metric: str) -> str:
@@ -58,11 +58,11 @@ def metric_chart(reports: Sequence[Report], metric: str, path: Path) -> bool:
     positions: list[float] = []
     at = 0.0
     for index, report in enumerate(shown):
-        if index and report.system["kind"] != shown[index - 1].system["kind"]:
+        if index and report.system.kind != shown[index - 1].system.kind:
             at += 0.6
         positions.append(at)
         at += 1.0
-    colours = [KIND_COLOURS.get(r.system["kind"], "#999999") for r in shown]
+    colours = [KIND_COLOURS.get(r.system.kind, "#999999") for r in shown]
     errors = [
         [max(mean - low, 0.0) for mean, low in zip(means, lows, strict=True)],
         [max(high - mean, 0.0) for mean, high in zip(means, highs, strict=True)],
@@ -70,12 +70,12 @@ def metric_chart(reports: Sequence[Report], metric: str, path: Path) -> bool:
     figure, axes = plt.subplots(figsize=(max(4.0, 1.1 * len(shown) + 2.0), 3.2), dpi=100)
     try:
         axes.bar(positions, means, color=colours, yerr=errors, capsize=4, width=0.8)
-        axes.set_xticks(positions, [r.system["name"] for r in shown], rotation=20, ha="right", fontsize=8)
+        axes.set_xticks(positions, [r.system.name for r in shown], rotation=20, ha="right", fontsize=8)
         axes.set_ylabel(metric + unit)
-        axes.set_title(f"{shown[0].suite['name']}: {metric} (mean, 95% CI)", fontsize=10)
+        axes.set_title(f"{shown[0].suite.name}: {metric} (mean, 95% CI)", fontsize=10)
         if scale == 1.0 and max(highs) <= 1.0:
             axes.set_ylim(0.0, 1.05)
-        kinds = list(dict.fromkeys(r.system["kind"] for r in shown))
+        kinds = list(dict.fromkeys(r.system.kind for r in shown))
         handles = [Patch(color=KIND_COLOURS.get(kind, "#999999"), label=kind) for kind in kinds]
         axes.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         figure.tight_layout()

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from harness.baseline import Baseline, baseline_file, latest_runs, load_baseline, mlflow_baseline
 from harness.errors import InputError
-from harness.report import MetricSummary, Record, Report, format_value, load_report
+from harness.report import MetricSummary, Report, Run, format_value, load_run
 from harness.stats import bootstrap_ci, concentrated_floor
 from harness.suite import MetricPolicy, SuiteFile
 from harness.yamlfile import explain, read_yaml
@@ -62,8 +62,8 @@ class GateResult(BaseModel):
 
 def load_policies(report: Report, suites_dir: Path) -> dict[str, MetricPolicy]:
     """The metric policies of the run's suite, from its suite.yaml as it is now (same version required)."""
-    name, version = report.suite["name"], report.suite["version"]
-    candidates = [Path(report.suite.get("path", "")) / "suite.yaml", suites_dir / name / "suite.yaml"]
+    name, version = report.suite.name, report.suite.version
+    candidates = [Path(report.suite.path) / "suite.yaml", suites_dir / name / "suite.yaml"]
     path = next((p for p in candidates if p.is_file()), candidates[-1])
     try:
         spec = SuiteFile.model_validate(read_yaml(path))
@@ -162,21 +162,20 @@ def _few(ids: set[str]) -> str:
     return ", ".join(sorted(ids)[:3]) + (", ..." if len(ids) > 3 else "")
 
 
-def gate(
-    report: Report, records: Sequence[Record], baseline: Baseline, policies: dict[str, MetricPolicy]
-) -> GateResult:
+def gate(run: Run, baseline: Baseline, policies: dict[str, MetricPolicy]) -> GateResult:
     """Checks for one run against its baseline. Refuses (InputError) to compare what is not comparable."""
+    report, records = run.report, run.records
     then = baseline.report
     where = baseline.source
-    suite, version = report.suite["name"], report.suite["version"]
-    if then.suite["name"] != suite or then.system["name"] != report.system["name"]:
+    suite, version = report.suite.name, report.suite.version
+    if then.suite.name != suite or then.system.name != report.system.name:
         raise InputError(
-            where, f"is the baseline of {then.suite['name']} × {then.system['name']}, not of {report.run_id}"
+            where, f"is the baseline of {then.suite.name} × {then.system.name}, not of {report.run_id}"
         )
-    if then.suite["version"] != version:
+    if then.suite.version != version:
         raise InputError(
             where,
-            f"baseline is {suite} v{then.suite['version']}, the run is v{version}: results compare only "
+            f"baseline is {suite} v{then.suite.version}, the run is v{version}: results compare only "
             "within a suite version (promote a new baseline with `make baseline`)",
         )
     if sorted(then.judges) != sorted(report.judges):
@@ -185,8 +184,8 @@ def gate(
             f"baseline was judged by [{', '.join(then.judges)}], the run by [{', '.join(report.judges)}]: "
             "scores from different judges do not compare (promote a new baseline with `make baseline`)",
         )
-    if then.suite.get("limit") != report.suite.get("limit"):  # --limit: a quick look, not a measurement
-        seen = [f"{r.n_cases} cases (--limit)" if r.suite.get("limit") else "all" for r in (report, then)]
+    if then.suite.limit != report.suite.limit:  # --limit: a quick look, not a measurement
+        seen = [f"{r.n_cases} cases (--limit)" if r.suite.limit else "all" for r in (report, then)]
         raise InputError(
             where,
             f"the run saw {seen[0]} of {suite}'s test split, the baseline {seen[1]}: a limited run is "
@@ -201,16 +200,14 @@ def gate(
             f"the run ({_few(extra)}); bump the suite version when cases change",
         )
     notes = [
-        f"run {report.run_id} (git {report.git['commit'][:12]}) vs baseline run {then.run_id} "
-        f"(git {then.git['commit'][:12]})"
+        f"run {report.run_id} (git {report.git.commit[:12]}) vs baseline run {then.run_id} "
+        f"(git {then.git.commit[:12]})"
     ]
-    if then.system["hash"] != report.system["hash"]:
+    if then.system.hash != report.system.hash:
+        notes.append(f"system changed since the baseline: hash {then.system.hash} → {report.system.hash}")
+    if then.suite.hash != report.suite.hash:
         notes.append(
-            f"system changed since the baseline: hash {then.system['hash']} → {report.system['hash']}"
-        )
-    if then.suite["hash"] != report.suite["hash"]:
-        notes.append(
-            f"suite data changed without a version bump: hash {then.suite['hash']} → {report.suite['hash']}"
+            f"suite data changed without a version bump: hash {then.suite.hash} → {report.suite.hash}"
         )
     if dropped := sorted(set(then.summary) - set(report.summary)):
         notes.append(f"in the baseline but not run now: {', '.join(dropped)}")
@@ -234,7 +231,7 @@ def gate(
     return GateResult(
         suite=suite,
         version=version,
-        system=report.system["name"],
+        system=report.system.name,
         run_id=report.run_id,
         baseline=where,
         n_cases=n,
@@ -269,11 +266,12 @@ def gate_latest(
     elif baseline and baseline != "mlflow" and not Path(baseline).is_dir():
         chosen = load_baseline(Path(baseline))
     if chosen is not None:  # a single baseline is for one (suite, system): gate that one's latest run
-        suite, system = chosen.report.suite["name"], chosen.report.system["name"]
+        suite, system = chosen.report.suite.name, chosen.report.system.name
     results = []
     for folder in latest_runs(reports_dir, suite, system):
-        report, records = load_report(folder)
-        names = report.suite["name"], report.system["name"]
+        run = load_run(folder)
+        report = run.report
+        names = report.suite.name, report.system.name
         if chosen is not None:
             base = chosen
         elif baseline == "mlflow":
@@ -284,16 +282,16 @@ def gate_latest(
                 results.append(_not_gated(report, path, required=missing_baseline == "fail"))
                 continue
             base = load_baseline(path)
-        results.append(gate(report, records, base, load_policies(report, suites_dir)))
+        results.append(gate(run, base, load_policies(report, suites_dir)))
     return results
 
 
 def _not_gated(report: Report, path: Path, required: bool) -> GateResult:
     why = f"not gated: no baseline at {path} (promote one with `make baseline`, review and commit it)"
     return GateResult(
-        suite=report.suite["name"],
-        version=report.suite["version"],
-        system=report.system["name"],
+        suite=report.suite.name,
+        version=report.suite.version,
+        system=report.system.name,
         run_id=report.run_id,
         baseline=str(path),
         n_cases=report.n_cases,

@@ -1,28 +1,40 @@
 """Report: one (suite, system) run with provenance, per-case records and a summary with bootstrap CIs."""
 
-import datetime as dt
-import json
 import subprocess
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer, model_validator
 
-import harness
 from harness.errors import InputError
 from harness.metrics import Metric, Score, format_value
+from harness.report_types import (
+    SCHEMA_VERSION,
+    GitInfo,
+    SuiteInfo,
+    SystemInfo,
+    SystemUsage,
+    TagMean,
+    Tally,
+    Usage,
+    migrate,
+)
 from harness.stats import bootstrap_ci
-from harness.suite import Case, Suite
-from harness.system import Answer, SystemSpec
-
-SCHEMA_VERSION = 1
+from harness.suite import Case, Passage
+from harness.system import Answer
 
 
 class Record(BaseModel):
-    """Everything about one case in one run: what was asked, what came back, and every score."""
+    """Everything about one case in one run: what was asked, the system's Answer, and every score.
+
+    records.jsonl keeps the flat line it always had (the answer's fields beside the case's, the answer's
+    text under "answer"): the serializer below writes it and the validator reads it, so old run folders
+    read and a re-run writes the same bytes.
+    """
 
     model_config = ConfigDict(frozen=True)
     case_id: str
@@ -30,42 +42,72 @@ class Record(BaseModel):
     reference: str
     gold_ids: tuple[str, ...]
     tags: tuple[str, ...]
-    answer: str
-    contexts: list[dict[str, Any]] | None
-    latency_s: float
-    usage: dict[str, int]
-    error: str | None
+    answer: Answer
     scores: dict[str, Score]
-    # The documents the retriever ranked (what hit_at_k, recall_at_k and mrr score), kept so that
-    # `harness score` re-scores the same ranking; absent for closed-book systems and older runs.
-    ranking: tuple[str, ...] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_flat_line(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("answer", ""), str):
+            return data
+        flat = dict(data)
+        answer = {"case_id": flat.get("case_id"), "text": flat.pop("answer", "")}
+        for key in _ANSWER_FIELDS:
+            if key in flat:
+                answer[key] = flat.pop(key)
+        return {**flat, "answer": answer}
 
     @model_serializer(mode="wrap")
-    def _without_missing_ranking(self, handler: Any) -> Any:
-        data = handler(self)  # a record without a ranking is written as it was before rankings existed
-        if isinstance(data, dict) and data.get("ranking", ()) is None:
-            del data["ranking"]
-        return data
+    def _as_flat_line(self, handler: Any) -> Any:
+        data = handler(self)
+        if not isinstance(data, dict) or not isinstance(data.get("answer"), dict):
+            return data
+        answer = data["answer"]
+        flat = {key: data[key] for key in ("case_id", "question", "reference", "gold_ids", "tags")}
+        flat["answer"] = answer["text"]
+        for key in ("contexts", "latency_s", "usage", "error"):
+            flat[key] = answer[key]
+        flat["scores"] = data["scores"]
+        if answer.get("ranking") is not None:  # written only when the retriever reported one, as before
+            flat["ranking"] = answer["ranking"]
+        return flat
+
+    # Reads of the answer's fields kept from the flat record (tests and notebooks use them).
+    @property
+    def error(self) -> str | None:
+        return self.answer.error
+
+    @property
+    def contexts(self) -> tuple[Passage, ...] | None:
+        return self.answer.contexts
+
+    @property
+    def latency_s(self) -> float:
+        return self.answer.latency_s
+
+    @property
+    def usage(self) -> dict[str, int]:
+        return self.answer.usage
+
+    @property
+    def ranking(self) -> tuple[str, ...] | None:
+        return self.answer.ranking
 
     @classmethod
     def build(cls, case: Case, answer: Answer, scores: dict[str, Score]) -> "Record":
-        contexts = None
-        if answer.contexts is not None:
-            contexts = [passage.model_dump(mode="json") for passage in answer.contexts]
         return cls(
             case_id=case.id,
             question=case.question,
             reference=case.reference,
             gold_ids=case.gold_ids,
             tags=case.tags,
-            answer=answer.text,
-            contexts=contexts,
-            latency_s=answer.latency_s,
-            usage=answer.usage,
-            ranking=answer.ranking,
-            error=answer.error,
+            answer=answer,
             scores=scores,
         )
+
+
+# The Answer fields a flat records.jsonl line holds beside the case's ("answer" holds its text).
+_ANSWER_FIELDS = ("contexts", "latency_s", "usage", "error", "ranking")
 
 
 class MetricSummary(BaseModel):
@@ -84,16 +126,20 @@ class MetricSummary(BaseModel):
 
 
 class Report(BaseModel):
-    """run.json: provenance and summary of one (suite, system) run. Records live in records.jsonl."""
+    """run.json: provenance and summary of one (suite, system) run. Records live in records.jsonl.
+
+    Built once, when the run's records are all in (`outcome` gives the fields the records decide). Any
+    older run.json is read through `report_types.migrate`.
+    """
 
     model_config = ConfigDict(frozen=True)
     schema_version: int = SCHEMA_VERSION
     run_id: str
     created: str
     harness_version: str
-    git: dict[str, Any]
-    suite: dict[str, Any]
-    system: dict[str, Any]
+    git: GitInfo = Field(default_factory=GitInfo)
+    suite: SuiteInfo
+    system: SystemInfo
     judges: list[str]
     n_cases: int = 0
     n_errors: int = 0
@@ -102,39 +148,44 @@ class Report(BaseModel):
     training: dict[str, list[float]] = Field(
         default_factory=dict, description="Curves from fine-tuning, e.g. train_loss per step."
     )
-    usage: dict[str, Any] = Field(
-        default_factory=dict, description="Tokens and cost of the answers, of each metric, and sent this run."
+    usage: Usage = Field(
+        default_factory=Usage,
+        description="Tokens and cost of the answers, of each metric, and sent this run.",
     )
-    by_tag: dict[str, dict[str, dict[str, Any]]] = Field(
+    by_tag: dict[str, dict[str, TagMean]] = Field(
         default_factory=dict, description="Per case tag, per metric: mean and number scored."
     )
     timings: dict[str, float] = Field(
         default_factory=dict, description="Seconds per stage of this run: prepare, answer, score."
     )
 
-    def finish(self, records: Sequence[Record], metrics: Sequence[Metric], cache: dict[str, int]) -> "Report":
-        return self.model_copy(
-            update={
-                "n_cases": len(records),
-                "n_errors": sum(record.error is not None for record in records),
-                "cache": cache,
-                "summary": {metric.name: summarise_metric(metric, records) for metric in metrics},
-                "by_tag": tag_summaries(records, [metric.name for metric in metrics]),
-            }
-        )
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade(cls, data: Any) -> Any:
+        return migrate(data)
 
 
-def tag_summaries(records: Sequence[Record], names: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
+def outcome(records: Sequence[Record], metrics: Sequence[Metric]) -> dict[str, Any]:
+    """The Report fields its records decide: counts, each metric's summary, and the per-tag means."""
+    return {
+        "n_cases": len(records),
+        "n_errors": sum(record.answer.error is not None for record in records),
+        "summary": {metric.name: summarise_metric(metric, records) for metric in metrics},
+        "by_tag": tag_summaries(records, [metric.name for metric in metrics]),
+    }
+
+
+def tag_summaries(records: Sequence[Record], names: Sequence[str]) -> dict[str, dict[str, TagMean]]:
     """Each metric's mean over the cases of each tag (e.g. knowledge-refresh's `changed` facts, where a
     closed-book model goes stale): the slice a suite's tags were written for."""
-    sliced: dict[str, dict[str, dict[str, Any]]] = {}
+    sliced: dict[str, dict[str, TagMean]] = {}
     for tag in sorted({tag for record in records for tag in record.tags}):
         group = [record for record in records if tag in record.tags]
         sliced[tag] = {}
         for name in names:
             values = [value for r in group if (value := r.scores[name].value) is not None]
             mean = float(np.mean(values)) if values else None
-            sliced[tag][name] = {"mean": mean, "n_cases": len(group), "n_scored": len(values)}
+            sliced[tag][name] = TagMean(mean=mean, n_cases=len(group), n_scored=len(values))
     return sliced
 
 
@@ -173,52 +224,20 @@ def git_state(cwd: Path | None = None) -> dict[str, Any]:
     return {"commit": commit or "unknown", "dirty": bool(status) if status is not None else None}
 
 
-def new_report(
-    suite: Suite, spec: SystemSpec, metrics: Sequence[Metric], reports_dir: Path
-) -> tuple[Report, Path]:
-    """A report with its provenance filled in, and the fresh run folder it will be saved to."""
-    now = dt.datetime.now(dt.UTC)
-    stamp = now.strftime("%Y%m%dT%H%M%S_%fZ")
-    run_id = f"{stamp}_{suite.name}_{spec.name}"
-    folder = reports_dir / "runs" / run_id
-    folder.mkdir(parents=True, exist_ok=False)
-    report = Report(
-        run_id=run_id,
-        created=now.isoformat(),
-        harness_version=harness.__version__,
-        git=git_state(),
-        suite={
-            "name": suite.name,
-            "version": suite.version,
-            "hash": suite.hash,
-            "path": suite.path,
-            "k": suite.k,
-        },
-        system={
-            "name": spec.name,
-            "kind": spec.kind,
-            "label": spec.label,
-            "hash": spec.hash,
-            "spec": spec.model_dump(mode="json"),
-        },
-        judges=sorted({metric.judge for metric in metrics if metric.judge}),
-    )
-    return report, folder
+@dataclass(frozen=True)
+class Run:
+    """A finished (suite, system) run: its report, its records in case order, and the folder holding both.
 
-
-def save_report(report: Report, folder: Path) -> None:
-    """Write summary.md, then run.json, next to the records.jsonl the runner wrote.
-
-    run.json is what marks a run folder finished (readers skip folders without it), so it is written
-    last and atomically: a run killed at any moment leaves either no run.json or a whole one.
+    What `runner.run` and `runner.score_answers` return and what the verdict, the gate, the site and
+    MLflow logging take; `load_run` reads one back from its folder.
     """
-    from harness.files import write_atomic
 
-    write_atomic(folder / "summary.md", summary_markdown(report))
-    write_atomic(folder / "run.json", json.dumps(report.model_dump(mode="json"), indent=2) + "\n")
+    report: Report
+    records: tuple[Record, ...]
+    folder: Path
 
 
-def load_report(folder: Path) -> tuple[Report, list[Record]]:
+def load_run(folder: Path) -> Run:
     """Read a run folder back; a damaged one is an InputError naming the file (and the line)."""
     run_file = folder / "run.json"
     if not run_file.is_file():
@@ -242,7 +261,13 @@ def load_report(folder: Path) -> tuple[Report, list[Record]]:
         raise InputError(
             str(records_file), f"holds {len(records)} records but run.json counts {report.n_cases} cases"
         )
-    return report, records
+    return Run(report, tuple(records), folder)
+
+
+def load_report(folder: Path) -> tuple[Report, list[Record]]:
+    """Transitional: `load_run` as the (report, records) pair callers used before Run existed."""
+    run = load_run(folder)
+    return run.report, list(run.records)
 
 
 def _first_problem(err: ValidationError) -> str:
@@ -266,13 +291,12 @@ def summary_markdown(report: Report) -> str:
     from harness.retrieval_settings import describe_retriever
 
     lines = [
-        f"# {report.suite['name']} v{report.suite['version']} × {report.system['label']}",
+        f"# {report.suite.name} v{report.suite.version} × {report.system.label}",
         "",
-        f"- kind: {report.system['kind']}; system hash {report.system['hash']}; "
-        f"suite hash {report.suite['hash']}",
-        f"- retrieval: {describe_retriever(report.system.get('spec', {}).get('retriever'))}",
+        f"- kind: {report.system.kind}; system hash {report.system.hash}; suite hash {report.suite.hash}",
+        f"- retrieval: {describe_retriever(report.system.spec.get('retriever'))}",
         f"- judges: {', '.join(report.judges) or 'none (lexical metrics only)'}",
-        f"- git: {report.git['commit']}{' (dirty)' if report.git.get('dirty') else ''}; "
+        f"- git: {report.git.commit}{' (dirty)' if report.git.dirty else ''}; "
         f"harness {report.harness_version}",
         f"- cases: {report.n_cases}; failed answers: {report.n_errors}",
         "",
@@ -302,8 +326,8 @@ def summary_markdown(report: Report) -> str:
             "| --- | --- | " + " | ".join("---" for _ in names) + " |",
         ]
         for tag, metrics in report.by_tag.items():
-            cells = [format_value(metrics[name]["mean"], name) if name in metrics else "-" for name in names]
-            cases = next(iter(metrics.values()))["n_cases"] if metrics else 0
+            cells = [format_value(metrics[name].mean, name) if name in metrics else "-" for name in names]
+            cases = next(iter(metrics.values())).n_cases if metrics else 0
             lines.append(f"| {tag} | {cases} | " + " | ".join(cells) + " |")
     if usage_rows(report):
         lines += [
@@ -314,13 +338,13 @@ def summary_markdown(report: Report) -> str:
             "| --- | --- | --- | --- | --- |",
         ]
         lines += [f"| {' | '.join(row)} |" for row in usage_rows(report)]
-        sent = report.usage.get("sent_total") or {}
+        sent = report.usage.sent_total
         lines += [
             "",
-            f"Sent this run: {int(sent.get('requests', 0))} requests "
-            f"({int(sent.get('rate_limited', 0))} answered 429, {int(sent.get('failed', 0))} calls failed), "
-            f"{int(sent.get('cached', 0))} calls served from the cache, "
-            f"${sent.get('cost_usd', 0):.4f} spent.",
+            f"Sent this run: {sent.requests} requests "
+            f"({sent.rate_limited} answered 429, {sent.failed} calls failed), "
+            f"{sent.cached} calls served from the cache, "
+            f"${sent.cost_usd:.4f} spent.",
         ]
     return "\n".join(lines) + "\n"
 
@@ -328,28 +352,23 @@ def summary_markdown(report: Report) -> str:
 def usage_rows(report: Report) -> list[list[str]]:
     """The answers' and each metric's calls, tokens and cost (what producing them costs, cached or not)."""
     rows = []
-    system = report.usage.get("system") or {}
-    if system.get("calls"):
-        rows.append([f"answers ({system['model']})", *_usage_cells(system)])
-    for name, used in (report.usage.get("metrics") or {}).items():
+    system = report.usage.system
+    if system.calls:
+        rows.append([f"answers ({system.model})", *_usage_cells(system)])
+    for name, used in report.usage.metrics.items():
         rows.append([f"metric {name}", *_usage_cells(used)])
     return rows
 
 
-def _usage_cells(used: dict[str, Any]) -> list[str]:
-    return [
-        str(int(used.get("calls", 0))),
-        str(int(used.get("input_tokens", 0))),
-        str(int(used.get("output_tokens", 0))),
-        f"${used.get('cost_usd', 0):.4f}",
-    ]
+def _usage_cells(used: Tally | SystemUsage) -> list[str]:
+    return [str(used.calls), str(used.input_tokens), str(used.output_tokens), f"${used.cost_usd:.4f}"]
 
 
 def comparison_table(reports: Sequence[Report]) -> str:
     """Suites × systems × metrics as plain-text tables, one per suite."""
     blocks = []
-    for suite_name in dict.fromkeys(report.suite["name"] for report in reports):
-        group = [report for report in reports if report.suite["name"] == suite_name]
+    for suite_name in dict.fromkeys(report.suite.name for report in reports):
+        group = [report for report in reports if report.suite.name == suite_name]
         # A metric graded by different judges is different columns: such scores are never compared.
         columns = list(
             dict.fromkeys(
@@ -362,8 +381,8 @@ def comparison_table(reports: Sequence[Report]) -> str:
         ]
         rows = [
             [
-                report.system["label"],
-                report.system["kind"],
+                report.system.label,
+                report.system.kind,
                 *(_cell(report, name, judge) for name, judge in columns),
             ]
             for report in group
@@ -373,7 +392,7 @@ def comparison_table(reports: Sequence[Report]) -> str:
         def render(row: list[str], widths: list[int] = widths) -> str:
             return "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
 
-        version = group[0].suite["version"]
+        version = group[0].suite.version
         blocks.append(
             "\n".join(
                 [f"== {suite_name} v{version} ({group[0].n_cases} cases)", render(header), *map(render, rows)]

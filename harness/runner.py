@@ -1,21 +1,23 @@
 """Answer every case, then score every answer; cached per case, written as each case finishes."""
 
-import json
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import harness
 from harness.cache import Cache
 from harness.errors import InputError
-from harness.files import ensure_writable, write_atomic
+from harness.files import ensure_writable
 from harness.hashing import digest
 from harness.llm.usage import LEDGER, Tally, spent_since
 from harness.metrics import Metric, Score, build_metrics, score_key
 from harness.privacy import scrub
 from harness.progress import PROGRESS
-from harness.report import Record, Report, new_report, save_report
+from harness.report import Record, Report, Run, git_state, outcome
+from harness.report_types import GitInfo, SuiteInfo, SystemInfo, SystemUsage, Usage
+from harness.report_types import Tally as TallyBlock
+from harness.run_folder import RunFolder
 from harness.suite import Case, Suite
 from harness.system import Answer, System, SystemSpec, build_system
 
@@ -196,7 +198,7 @@ def run(
     make_system: Callable[[SystemSpec, Cache], System] = build_system,
     use_judge: bool = True,
     limit: int | None = None,
-) -> tuple[Report, Path]:
+) -> Run:
     """Run one (suite, system): answer, score, summarise, and save the run folder.
 
     `limit`: only the first N test cases (--limit); run.json records it. Each stage is announced on
@@ -225,7 +227,7 @@ def run(
         training,
         before,
         timings=timings,
-        limit={"limit": limit, "full_test_cases": full} if len(suite.test) < full else None,
+        full_test_cases=full,
     )
 
 
@@ -241,19 +243,17 @@ def score_answers(
     training: dict[str, list[float]] | None = None,
     before: dict[tuple[str, str], Tally] | None = None,
     timings: dict[str, float] | None = None,
-    limit: dict[str, int | None] | None = None,
-) -> tuple[Report, Path]:
+    full_test_cases: int | None = None,
+) -> Run:
     """Score answers (fresh, or stored by an earlier run) and save them as a new run folder.
 
-    `limit` ({limit, full_test_cases}) goes into run.json's suite block when the run saw only the first
-    test cases; `timings` (seconds per stage) gets the scoring time and goes into run.json.
+    `full_test_cases`: how many test cases the whole suite has, when `suite` is its first --limit cases
+    (run.json's suite block then records the limit); `timings` (seconds per stage) gets the scoring time
+    and goes into run.json.
     """
     before = LEDGER.snapshot() if before is None else before
     timings = {} if timings is None else timings
-    ensure_writable(reports_dir / "runs", "the reports folder")
-    report, folder = new_report(suite, spec, metrics, reports_dir)
-    records_path = folder / "records.jsonl"
-    write_lock = threading.Lock()
+    out = RunFolder.start(reports_dir, suite.name, spec.name)
     counts = {"computed": 0, "cached": 0}
     records: dict[str, Record] = {}
 
@@ -273,8 +273,7 @@ def score_answers(
                 counts["cached"] += 1
             scores[metric.name] = score
         record = Record.build(case, answer, scores)
-        with write_lock, records_path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record.model_dump(mode="json"), ensure_ascii=False) + "\n")
+        out.append(record)  # on disk as soon as it is scored: a killed run keeps its finished cases
         return record
 
     _prefetch_rouge(suite, answers, metrics, cache)
@@ -292,19 +291,36 @@ def score_answers(
             record = future.result()
             records[record.case_id] = record
     ordered = [records[case.id] for case in suite.test]
-    # records.jsonl was appended in completion order; rewrite it in case order now that all are in.
-    write_atomic(
-        records_path,
-        "".join(json.dumps(r.model_dump(mode="json"), ensure_ascii=False) + "\n" for r in ordered),
+    limit = full_test_cases is not None and len(suite.test) < full_test_cases
+    report = Report(
+        run_id=out.run_id,
+        created=out.created,
+        harness_version=harness.__version__,
+        git=GitInfo.model_validate(git_state()),
+        suite=SuiteInfo(
+            name=suite.name,
+            version=suite.version,
+            hash=suite.hash,
+            path=suite.path,
+            k=suite.k,
+            limit=len(suite.test) if limit else None,
+            full_test_cases=full_test_cases if limit else None,
+        ),
+        system=SystemInfo(
+            name=spec.name,
+            kind=spec.kind,
+            label=spec.label,
+            hash=spec.hash,
+            spec=spec.model_dump(mode="json"),
+        ),
+        judges=sorted({metric.judge for metric in metrics if metric.judge}),
+        cache={**(stats or {}), "scores_computed": counts["computed"], "scores_cached": counts["cached"]},
+        training=training or {},
+        usage=usage_summary(spec, ordered, metrics, spent_since(before)),
+        timings=timings,
+        **outcome(ordered, metrics),
     )
-    stats = {**(stats or {}), "scores_computed": counts["computed"], "scores_cached": counts["cached"]}
-    usage = usage_summary(spec, ordered, metrics, spent_since(before))
-    update: dict[str, Any] = {"training": training or {}, "usage": usage, "timings": timings}
-    if limit is not None:
-        update["suite"] = {**report.suite, **limit}
-    report = report.finish(ordered, metrics, stats).model_copy(update=update)
-    save_report(report, folder)
-    return report, folder
+    return out.finish(report, ordered)
 
 
 def check_before_running(suites: Sequence[Suite], specs: Sequence[SystemSpec], reports_dir: Path) -> None:
@@ -351,7 +367,7 @@ def failed_runs(reports: Sequence[Report]) -> str | None:
         return None
     first = failed[0]
     reason = next(iter(next(iter(first.summary.values())).unscored_reasons), "") if first.summary else ""
-    names = ", ".join(f"{r.suite['name']} × {r.system['name']}" for r in failed)
+    names = ", ".join(f"{r.suite.name} × {r.system.name}" for r in failed)
     return scrub(
         f"{len(failed)} of {len(reports)} run(s) could not answer a single case: {names}"
         + (f" (first reason: {reason.removeprefix('no answer: ')[:200]})" if reason else "")
@@ -363,7 +379,7 @@ def usage_summary(
     records: Sequence[Record],
     metrics: Sequence[Metric],
     spent: dict[tuple[str, str], Tally],
-) -> dict[str, Any]:
+) -> Usage:
     """Tokens and dollars: what the answers and each metric's scores cost to produce, and what this run
     actually sent (cached calls cost nothing; retries and 429s are counted)."""
     from harness.llm.settings import settings
@@ -371,13 +387,13 @@ def usage_summary(
     model = spec.generator.model
     system = Tally()
     for record in records:
-        if record.usage:
+        if record.answer.usage:
             system.calls += 1
-            system.input_tokens += record.usage.get("prompt_tokens", 0)
-            system.output_tokens += record.usage.get("completion_tokens", 0)
+            system.input_tokens += record.answer.usage.get("prompt_tokens", 0)
+            system.output_tokens += record.answer.usage.get("completion_tokens", 0)
     if ":" in model:
         system.cost_usd = settings(model).cost(system.input_tokens, system.output_tokens)
-    by_metric: dict[str, dict[str, float]] = {}
+    by_metric: dict[str, TallyBlock] = {}
     for metric in metrics:
         total = Tally()
         for record in records:
@@ -385,16 +401,17 @@ def usage_summary(
             if used:
                 total.add(Tally(**{k: v for k, v in used.items() if k in Tally.__dataclass_fields__}))
         if total.calls:
-            by_metric[metric.name] = total.as_dict()
+            by_metric[metric.name] = TallyBlock(**total.as_dict())
     sent = {
-        f"{model_ref} {purpose}": tally.as_dict() for (model_ref, purpose), tally in sorted(spent.items())
+        f"{model_ref} {purpose}": TallyBlock(**tally.as_dict())
+        for (model_ref, purpose), tally in sorted(spent.items())
     }
     total_sent = Tally()
     for tally in spent.values():
         total_sent.add(tally)
-    return {
-        "system": {"model": model, **system.as_dict()},
-        "metrics": by_metric,
-        "sent": sent,
-        "sent_total": total_sent.as_dict(),
-    }
+    return Usage(
+        system=SystemUsage(model=model, **system.as_dict()),
+        metrics=by_metric,
+        sent=sent,
+        sent_total=TallyBlock(**total_sent.as_dict()),
+    )

@@ -13,7 +13,8 @@ from harness.baseline import baseline_file, load_baseline
 from harness.charts import chart_name, clear_charts, kind_rank, metric_chart, tradeoff_chart
 from harness.errors import InputError
 from harness.metrics import format_change
-from harness.report import Record, Report, format_summary, format_value
+from harness.report import Record, Report, Run, format_summary, format_value
+from harness.report_types import SystemUsage, Tally
 from harness.retrieval_settings import describe_retriever
 from harness.verdict import SuiteVerdict, format_diff, outcome_text, rank_metric, render_text, to_json
 
@@ -26,7 +27,7 @@ class Entry(NamedTuple):
     """One system's run on a suite, with the baseline it is compared to (or why there is none)."""
 
     report: Report
-    records: list[Record]
+    records: tuple[Record, ...]
     baseline: Report | None
     baseline_note: str
 
@@ -51,7 +52,7 @@ def _write(path: Path, text: str) -> None:
 
 
 def write_site(
-    reports: Sequence[tuple[Report, Sequence[Record]]],
+    runs: Sequence[Run],
     out_dir: Path = Path("reports/latest"),
     baselines_dir: Path = Path("reports/baselines"),
     verdicts: Sequence[SuiteVerdict] = (),
@@ -64,13 +65,11 @@ def write_site(
     clear_charts(out_dir)
     by_suite = {verdict.suite: verdict for verdict in verdicts}
     sections = []
-    for suite in dict.fromkeys(report.suite["name"] for report, _ in reports):
+    for suite in dict.fromkeys(run.report.suite.name for run in runs):
         group = sorted(
-            (pair for pair in reports if pair[0].suite["name"] == suite), key=lambda p: kind_rank(p[0])
+            (run for run in runs if run.report.suite.name == suite), key=lambda r: kind_rank(r.report)
         )
-        entries = [
-            Entry(report, list(records), *_baseline(baselines_dir, report)) for report, records in group
-        ]
+        entries = [Entry(run.report, run.records, *_baseline(baselines_dir, run.report)) for run in group]
         metrics = list(dict.fromkeys(name for entry in entries for name in entry.report.summary))
         charts = {}
         for metric in metrics:
@@ -85,7 +84,7 @@ def write_site(
                 if tradeoff_chart(verdict, axis, out_dir / name):
                     tradeoffs[axis] = name
             _write(out_dir / f"verdict_{_anchor(suite)}.md", render_text(verdict, full=True) + "\n")
-        version = str(entries[0].report.suite["version"])
+        version = str(entries[0].report.suite.version)
         sections.append(Section(suite, version, entries, metrics, charts, verdict, tradeoffs))
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     _write(out_dir / "verdict.json", json.dumps(to_json(verdicts), indent=2) + "\n")
@@ -96,16 +95,16 @@ def write_site(
 
 
 def _baseline(baselines_dir: Path, report: Report) -> tuple[Report | None, str]:
-    path = baseline_file(baselines_dir, report.suite["name"], report.system["name"])
+    path = baseline_file(baselines_dir, report.suite.name, report.system.name)
     if not path.is_file():
         return None, "no baseline"
     try:
         baseline = load_baseline(path).report
     except InputError as err:  # the report still shows what it can; the gate fails on the same file
         return None, f"unreadable baseline {path.name}: {err.what}"
-    if baseline.suite["version"] != report.suite["version"]:
-        return None, f"baseline is of suite v{baseline.suite['version']}: not comparable"
-    return baseline, f"vs baseline {path.name} (git {str(baseline.git.get('commit', '?'))[:7]})"
+    if baseline.suite.version != report.suite.version:
+        return None, f"baseline is of suite v{baseline.suite.version}: not comparable"
+    return baseline, f"vs baseline {path.name} (git {baseline.git.commit[:7]})"
 
 
 def tag_rows(section: Section) -> list[tuple[str, list[str]]]:
@@ -120,18 +119,18 @@ def tag_rows(section: Section) -> list[tuple[str, list[str]]]:
             if sliced is None:
                 cells.append("-")
             else:
-                cells.append(f"{format_value(sliced['mean'], metric or '')} ({sliced['n_scored']})")
+                cells.append(f"{format_value(sliced.mean, metric or '')} ({sliced.n_scored})")
         rows.append((tag, cells))
     return rows
 
 
 def cost_note(report: Report) -> str:
     """Tokens and dollars of the answers and scores ('no model calls' for the offline systems)."""
-    used = [report.usage.get("system") or {}, *(report.usage.get("metrics") or {}).values()]
-    tokens = sum(int(u.get("input_tokens", 0)) + int(u.get("output_tokens", 0)) for u in used)
+    used: list[Tally | SystemUsage] = [report.usage.system, *report.usage.metrics.values()]
+    tokens = sum(u.input_tokens + u.output_tokens for u in used)
     if not tokens:
         return "no model calls"
-    return f"{tokens:,} tokens, ${sum(float(u.get('cost_usd', 0)) for u in used):.4f}"
+    return f"{tokens:,} tokens, ${sum(u.cost_usd for u in used):.4f}"
 
 
 def delta(entry: Entry, metric: str) -> str:
@@ -164,7 +163,7 @@ def worst_cases(entry: Entry) -> tuple[str | None, list[Record]]:
 
 def unscored(record: Record) -> list[str]:
     notes = [f"{name}: {score.reason}" for name, score in record.scores.items() if score.value is None]
-    return ([f"answer failed: {record.error}"] if record.error else []) + notes
+    return ([f"answer failed: {record.answer.error}"] if record.answer.error else []) + notes
 
 
 def clip(text: str) -> str:
@@ -189,13 +188,13 @@ def render_markdown(sections: Sequence[Section], stamp: str) -> str:
         if section.verdict is not None:
             lines += _md_verdict(section)
         lines += [
-            f"- **{md(e.report.system['label'])}** ({e.report.system['kind']}): {e.report.n_cases} cases, "
+            f"- **{md(e.report.system.label)}** ({e.report.system.kind}): {e.report.n_cases} cases, "
             f"{e.report.n_errors} failed; {cost_note(e.report)}; run `{e.report.run_id}`; "
             f"{md(e.baseline_note)}; retrieval: "
-            f"{md(describe_retriever(e.report.system.get('spec', {}).get('retriever')))}"
+            f"{md(describe_retriever(e.report.system.spec.get('retriever')))}"
             for e in entries
         ]
-        lines += ["", "| metric | " + " | ".join(md(e.report.system["name"]) for e in entries) + " |"]
+        lines += ["", "| metric | " + " | ".join(md(e.report.system.name) for e in entries) + " |"]
         lines.append("| --- " * (len(entries) + 1) + "|")
         for metric in section.metrics:
             cells = [_md_cell(e, metric) for e in entries]
@@ -207,7 +206,7 @@ def render_markdown(sections: Sequence[Section], stamp: str) -> str:
                 "",
                 f"By tag ({ranked}):",
                 "",
-                "| tag | " + " | ".join(md(e.report.system["name"]) for e in entries) + " |",
+                "| tag | " + " | ".join(md(e.report.system.name) for e in entries) + " |",
             ]
             lines.append("| --- " * (len(entries) + 1) + "|")
             lines += [f"| {md(tag)} | " + " | ".join(cells) + " |" for tag, cells in tags]
@@ -215,11 +214,11 @@ def render_markdown(sections: Sequence[Section], stamp: str) -> str:
         lines += [f"![{metric}]({name})" for metric, name in section.charts.items()]
         for entry in entries:
             ranked_by, worst = worst_cases(entry)
-            lines += ["", f"### Worst cases: {md(entry.report.system['label'])} (by {ranked_by})", ""]
+            lines += ["", f"### Worst cases: {md(entry.report.system.label)} (by {ranked_by})", ""]
             lines += ["| case | score | question | reference | answer | unscored |", "| --- " * 6 + "|"]
             for record in worst:
                 score = format_value(record.scores[ranked_by or ""].value, ranked_by or "")
-                row = [record.case_id, score, record.question, record.reference, record.answer]
+                row = [record.case_id, score, record.question, record.reference, record.answer.text]
                 lines.append("| " + " | ".join(map(md, row)) + " | " + md("; ".join(unscored(record))) + " |")
             reasons = _reasons(entry)
             if reasons:
@@ -365,18 +364,18 @@ def render_html(sections: Sequence[Section], stamp: str) -> str:
         for entry in section.entries:
             r = entry.report
             cells = [
-                r.system["label"],
-                r.system["kind"],
+                r.system.label,
+                r.system.kind,
                 str(r.n_cases),
                 str(r.n_errors),
                 cost_note(r),
                 r.run_id,
                 entry.baseline_note,
-                describe_retriever(r.system.get("spec", {}).get("retriever")),
+                describe_retriever(r.system.spec.get("retriever")),
             ]
             parts.append("<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in cells) + "</tr>")
         parts.append("</table>")
-        header = "".join(f"<th>{e(entry.report.system['name'])}</th>" for entry in section.entries)
+        header = "".join(f"<th>{e(entry.report.system.name)}</th>" for entry in section.entries)
         parts.append(f'<table class="metrics"><tr><th>metric</th>{header}</tr>')
         for metric in section.metrics:
             row = "".join(_html_cell(entry, metric) for entry in section.entries)
@@ -389,7 +388,7 @@ def render_html(sections: Sequence[Section], stamp: str) -> str:
         parts.append(f'<div class="charts">{images}</div>')
         tags = tag_rows(section)
         if tags:
-            header = "".join(f"<th>{e(entry.report.system['name'])}</th>" for entry in section.entries)
+            header = "".join(f"<th>{e(entry.report.system.name)}</th>" for entry in section.entries)
             ranked = rank_metric(section.entries[0].report)
             parts.append(f'<table class="metrics"><tr><th>tag ({e(str(ranked))})</th>{header}</tr>')
             for tag, cells in tags:
@@ -425,12 +424,18 @@ def _html_worst(entry: Entry) -> str:
     e = html.escape
     metric, worst = worst_cases(entry)
     rows = [
-        f"<h3>Worst cases: {e(entry.report.system['label'])} (by {e(metric or 'no metric')})</h3>",
+        f"<h3>Worst cases: {e(entry.report.system.label)} (by {e(metric or 'no metric')})</h3>",
         "<table><tr><th>case</th><th>score</th><th>question</th><th>reference</th><th>answer</th><th>unscored</th></tr>",
     ]
     for record in worst:
         score = format_value(record.scores[metric or ""].value, metric or "")
-        cells = [record.case_id, score, clip(record.question), clip(record.reference), clip(record.answer)]
+        cells = [
+            record.case_id,
+            score,
+            clip(record.question),
+            clip(record.reference),
+            clip(record.answer.text),
+        ]
         rows.append(
             "<tr>"
             + "".join(f'<td class="text">{e(cell)}</td>' for cell in cells)

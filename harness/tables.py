@@ -57,8 +57,8 @@ def comparison_tables(reports: Sequence[Report], metrics: Sequence[str] = (), wi
     `metrics`: only these columns, in this order (default: every metric of the runs).
     """
     blocks = []
-    for suite_name in dict.fromkeys(report.suite["name"] for report in reports):
-        group = [report for report in reports if report.suite["name"] == suite_name]
+    for suite_name in dict.fromkeys(report.suite.name for report in reports):
+        group = [report for report in reports if report.suite.name == suite_name]
         # A metric graded by different judges is different columns: such scores are never compared.
         columns = list(
             dict.fromkeys((name, s.judge) for report in group for name, s in report.summary.items())
@@ -70,12 +70,12 @@ def comparison_tables(reports: Sequence[Report], metrics: Sequence[str] = (), wi
             f"{name} [{judge}]" if judges_of[name] > 1 else name for name, judge in columns
         ]
         rows = [
-            [report.system["label"], report.system["kind"], *(_cell(report, n, j) for n, j in columns)]
+            [report.system.label, report.system.kind, *(_cell(report, n, j) for n, j in columns)]
             for report in group
         ]
         first = group[0]
-        limit = first.suite.get("limit")
-        seen = f"first {first.n_cases} of {first.suite['full_test_cases']} cases, --limit" if limit else None
-        title = f"== {suite_name} v{first.suite['version']} ({seen or f'{first.n_cases} cases'})"
+        limit = first.suite.limit
+        seen = f"first {first.n_cases} of {first.suite.full_test_cases} cases, --limit" if limit else None
+        title = f"== {suite_name} v{first.suite.version} ({seen or f'{first.n_cases} cases'})"
         blocks.append("\n".join([title, *wrap(header, rows, width=width)]))
     return "\n\n".join(blocks)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError
-from harness.report import Record, Report
+from harness.report import Run
 from harness.system import flatten
 from harness.tracking_cases import log_cases
 from harness.tracking_rows import case_row, metric_name, summary_metrics, tag_rows, usage_metrics
@@ -99,7 +99,7 @@ def _experiment_id(client, name: str, uri: str) -> str:  # type: ignore[no-untyp
 
 
 def log_bench(
-    runs: Sequence[tuple[Report, Sequence[Record], Path]],
+    runs: Sequence[Run],
     bench_id: str,
     uri: str | None = None,
     verdicts: Mapping[str, tuple[str, dict[str, Any]]] | None = None,
@@ -121,28 +121,26 @@ def log_bench(
     client = _client(uri)
     mlflow.set_tracking_uri(uri)
     run_ids: dict[str, str] = {}
-    suites = dict.fromkeys(report.suite["name"] for report, _, _ in runs)
+    suites = dict.fromkeys(run.report.suite.name for run in runs)
     with _store_errors(uri):
         with store_lock(uri):
             experiments = {name: _experiment_id(client, name, uri) for name in suites}
         close_stale_runs(client, list(experiments.values()))
-        recovered = unlogged_runs(client, experiments, runs, reports_dir) if reports_dir else []
+        recovered = _recovered(client, experiments, runs, reports_dir) if reports_dir else []
         for suite_name in suites:
-            group = [run for run in runs if run[0].suite["name"] == suite_name]
-            late = [run for run in recovered if run[0].suite["name"] == suite_name]
+            group = [run for run in runs if run.report.suite.name == suite_name]
+            late = [run for run in recovered if run.report.suite.name == suite_name]
             experiment = experiments[suite_name]
             with mlflow.start_run(
                 experiment_id=experiment, run_name=f"bench {bench_id}", tags=_parent_tags(group, bench_id)
             ) as parent:
                 run_ids[suite_name] = parent.info.run_id
-                for report, records, folder in group:
-                    run_ids[f"{suite_name}/{report.system['name']}"] = _log_run(
-                        mlflow, pd, report, records, folder, experiment, bench_id
-                    )
-                for report, records, folder in late:
-                    run_ids[f"{suite_name}/{report.system['name']} (recovered {report.run_id})"] = _log_run(
-                        mlflow, pd, report, records, folder, experiment, bench_id, recovered=True
-                    )
+                for run in group:
+                    key = f"{suite_name}/{run.report.system.name}"
+                    run_ids[key] = _log_run(mlflow, pd, run, experiment, bench_id)
+                for run in late:
+                    key = f"{suite_name}/{run.report.system.name} (recovered {run.report.run_id})"
+                    run_ids[key] = _log_run(mlflow, pd, run, experiment, bench_id, recovered=True)
                 if verdicts and suite_name in verdicts:
                     text, data = verdicts[suite_name]
                     mlflow.log_text(text, "verdict.md")
@@ -150,17 +148,31 @@ def log_bench(
     return run_ids
 
 
-def _parent_tags(group: Sequence[tuple[Report, Sequence[Record], Path]], bench_id: str) -> dict[str, str]:
-    first = group[0][0]
+def _recovered(
+    client,  # type: ignore[no-untyped-def]
+    experiments: Mapping[str, str],
+    runs: Sequence[Run],
+    reports_dir: Path,
+) -> list[Run]:
+    """Finished run folders of these runs' (suite, system) pairs that MLflow never saw (tracking_store)."""
+    pairs = [(run.report, run.records, run.folder) for run in runs]
+    return [
+        Run(report, tuple(records), folder)
+        for report, records, folder in unlogged_runs(client, experiments, pairs, reports_dir)
+    ]
+
+
+def _parent_tags(group: Sequence[Run], bench_id: str) -> dict[str, str]:
+    first = group[0].report
     tags = {
         "bench_id": bench_id,
-        "suite": first.suite["name"],
-        "suite_version": str(first.suite["version"]),
-        "git_commit": first.git["commit"],
+        "suite": first.suite.name,
+        "suite_version": str(first.suite.version),
+        "git_commit": first.git.commit,
         OWNER_TAG: owner(),
     }
     # the UI's run table filters parents by judge too, so a bench under another judge is told apart
-    judges = sorted({judge for report, _, _ in group for judge in report.judges})
+    judges = sorted({judge for run in group for judge in run.report.judges})
     tags["judge"] = ", ".join(judges) or "none"
     return tags
 
@@ -168,55 +180,54 @@ def _parent_tags(group: Sequence[tuple[Report, Sequence[Record], Path]], bench_i
 def _log_run(
     mlflow,  # type: ignore[no-untyped-def]
     pd,  # type: ignore[no-untyped-def]
-    report: Report,
-    records: Sequence[Record],
-    folder: Path,
+    run: Run,
     experiment: str,
     bench_id: str,
     recovered: bool = False,
 ) -> str:
-    commit = report.git["commit"]
+    report, records = run.report, run.records
+    commit = report.git.commit
     tags = {
         "bench_id": bench_id,
         "run_folder": report.run_id,
-        "suite": report.suite["name"],
-        "suite_version": str(report.suite["version"]),
-        "suite_hash": report.suite["hash"],
-        "system": report.system["name"],
-        "system_label": report.system["label"],
-        "kind": report.system["kind"],
-        "system_hash": report.system["hash"],
+        "suite": report.suite.name,
+        "suite_version": str(report.suite.version),
+        "suite_hash": report.suite.hash,
+        "system": report.system.name,
+        "system_label": report.system.label,
+        "kind": report.system.kind,
+        "system_hash": report.system.hash,
         "judge": ", ".join(report.judges) or "none",
         "git_commit": commit,
-        "git_dirty": str(report.git.get("dirty")),
+        "git_dirty": str(report.git.dirty),
         "harness_version": report.harness_version,
         OWNER_TAG: owner(),
         # shown as the run's description in the UI: which generator a reader is looking at
-        "mlflow.note.content": f"{report.system['label']}: {report.system['spec'].get('description', '')}",
+        "mlflow.note.content": f"{report.system.label}: {report.system.spec.get('description', '')}",
     }
     if recovered:
         tags["recovered"] = "true"
-    run_name = f"{report.system['name']}@{commit[:7]}"
-    with mlflow.start_run(experiment_id=experiment, run_name=run_name, nested=True, tags=tags) as run:
-        mlflow.log_params(flatten(report.system["spec"]))
+    run_name = f"{report.system.name}@{commit[:7]}"
+    with mlflow.start_run(experiment_id=experiment, run_name=run_name, nested=True, tags=tags) as logged:
+        mlflow.log_params(flatten(report.system.spec))
         mlflow.log_metrics(summary_metrics(report))
         client = mlflow.MlflowClient()
         for curve, values in report.training.items():
             # batches, not a request per step: a long curve would cost a round trip per point on a server
             points = [_metric(metric_name(curve), value, step) for step, value in enumerate(values)]
             for start in range(0, len(points), BATCH):
-                client.log_batch(run.info.run_id, metrics=points[start : start + BATCH])
+                client.log_batch(logged.info.run_id, metrics=points[start : start + BATCH])
         mlflow.log_table(
             data=pd.DataFrame([case_row(record) for record in records]), artifact_file="cases.json"
         )
         if report.by_tag:
             mlflow.log_table(data=pd.DataFrame(tag_rows(report)), artifact_file=BY_TAG)
-        mlflow.log_artifacts(str(folder), artifact_path="run")
+        mlflow.log_artifacts(str(run.folder), artifact_path="run")
         if os.environ.get(TRACES_SETTING, "1") != "0":
-            log_cases(report, records, experiment, run.info.run_id)
+            log_cases(report, records, experiment, logged.info.run_id)
             # the traces go out on MLflow's background queue: all of them are stored before the run ends
             mlflow.flush_trace_async_logging()
-        return str(run.info.run_id)
+        return str(logged.info.run_id)
 
 
 def _metric(key: str, value: float, step: int):  # type: ignore[no-untyped-def]

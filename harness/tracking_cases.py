@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.report import Record, Report
+from harness.suite import Passage
 
 # What a trace keeps of each retrieved passage: enough to read it in the trace view.
 MAX_CONTEXT_CHARS = 2000
@@ -74,9 +75,9 @@ def log_cases(report: Report, records: Sequence[Record], experiment_id: str, run
     sources = _sources(report)
     manager = InMemoryTraceManager.get_instance()
     end_ns = time.time_ns()
-    system = report.system["name"]
+    system = report.system.name
     for record in records:
-        start_ns = end_ns - int(record.latency_s * 1e9)
+        start_ns = end_ns - int(record.answer.latency_s * 1e9)
         root = mlflow.start_span_no_context(
             name=record.case_id,
             span_type=SpanType.CHAIN,
@@ -89,7 +90,7 @@ def log_cases(report: Report, records: Sequence[Record], experiment_id: str, run
             experiment_id=experiment_id,
             start_time_ns=start_ns,
         )
-        if record.contexts is not None:
+        if record.answer.contexts is not None:
             retrieved = mlflow.start_span_no_context(
                 name="retrieve",
                 span_type=SpanType.RETRIEVER,
@@ -97,28 +98,25 @@ def log_cases(report: Report, records: Sequence[Record], experiment_id: str, run
                 inputs={"query": record.question},
                 start_time_ns=start_ns,
             )
-            retrieved.end(outputs=[_document(passage) for passage in record.contexts], end_time_ns=start_ns)
+            contexts = record.answer.contexts
+            retrieved.end(outputs=[_document(passage) for passage in contexts], end_time_ns=start_ns)
         with manager.get_trace(root.trace_id) as trace:
             if trace is not None:
                 trace.info.assessments.extend(
                     _assessments(record, root.trace_id, root.span_id, run_id, sources)
                 )
-        if record.error is not None:
-            root.set_attribute("error", record.error)
-        root.end(outputs={"answer": record.answer}, end_time_ns=end_ns)
+        if record.answer.error is not None:
+            root.set_attribute("error", record.answer.error)
+        root.end(outputs={"answer": record.answer.text}, end_time_ns=end_ns)
     return len(records)
 
 
-def _document(passage: dict[str, Any]) -> dict[str, Any]:
+def _document(passage: Passage) -> dict[str, Any]:
     """A retrieved passage in the shape MLflow's retriever spans render (page_content, metadata, id)."""
     return {
-        "id": passage.get("id"),
-        "page_content": str(passage.get("text", ""))[:MAX_CONTEXT_CHARS],
-        "metadata": {
-            "doc_uri": passage.get("doc_id"),
-            "title": passage.get("title"),
-            "score": passage.get("score"),
-        },
+        "id": passage.id,
+        "page_content": passage.text[:MAX_CONTEXT_CHARS],
+        "metadata": {"doc_uri": passage.doc_id, "title": passage.title, "score": passage.score},
     }
 
 

@@ -39,9 +39,9 @@ def tag_rows(report: Report) -> list[dict[str, object]]:
                 {
                     "tag": tag,
                     "metric": name,
-                    "mean": sliced.get("mean"),
-                    "n_cases": sliced.get("n_cases"),
-                    "n_scored": sliced.get("n_scored"),
+                    "mean": sliced.mean,
+                    "n_cases": sliced.n_cases,
+                    "n_scored": sliced.n_scored,
                 }
             )
     return rows
@@ -52,15 +52,12 @@ def usage_metrics(report: Report) -> dict[str, float]:
     usage = report.usage
     found: dict[str, float] = {}
     fields = ("input_tokens", "output_tokens", "cost_usd")
-    system = usage.get("system") or {}
-    if system.get("calls"):
-        found.update({f"usage_answers_{name}": float(system.get(name, 0)) for name in fields})
-    for metric, used in (usage.get("metrics") or {}).items():
-        found.update({f"usage_{metric_name(metric)}_{name}": float(used.get(name, 0)) for name in fields})
-    sent = usage.get("sent_total") or {}
-    if sent:
-        for name in ("requests", "rate_limited", "failed", "cached", "cost_usd"):
-            found[f"sent_{name}"] = float(sent.get(name, 0))
+    if usage.system.calls:
+        found.update({f"usage_answers_{name}": float(getattr(usage.system, name)) for name in fields})
+    for metric, used in usage.metrics.items():
+        found.update({f"usage_{metric_name(metric)}_{name}": float(getattr(used, name)) for name in fields})
+    for name in ("requests", "rate_limited", "failed", "cached", "cost_usd"):
+        found[f"sent_{name}"] = float(getattr(usage.sent_total, name))
     return found
 
 
@@ -69,12 +66,12 @@ def case_row(record: Record) -> dict[str, object]:
         "case_id": record.case_id,
         "question": record.question,
         "reference": record.reference,
-        "answer": record.answer,
-        "contexts": "\n---\n".join(c["text"] for c in record.contexts)
-        if record.contexts is not None
+        "answer": record.answer.text,
+        "contexts": "\n---\n".join(c.text for c in record.answer.contexts)
+        if record.answer.contexts is not None
         else "(closed-book)",
         "tags": ", ".join(record.tags),
-        "error": record.error or "",
+        "error": record.answer.error or "",
     }
     for name, score in record.scores.items():
         row[name] = score.value

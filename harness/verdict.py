@@ -1,7 +1,7 @@
 """The verdict: one suite's runs compared pairwise on shared cases, ranked, with the warnings that matter."""
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import combinations
 from typing import Any, Literal
 
@@ -13,7 +13,7 @@ from harness.charts import kind_rank
 from harness.errors import InputError
 from harness.metrics import format_change
 from harness.overlap import NEAR_DUPLICATE_COSINE, Overlap, suite_overlap
-from harness.report import Record, Report, format_value
+from harness.report import Record, Report, Run, format_value
 from harness.stats import ALPHA, PERMUTATIONS, bootstrap_ci, detectable_difference, holm, permutation_p
 from harness.text import normalise
 
@@ -128,17 +128,17 @@ class SuiteVerdict(BaseModel):
     summary: list[str]
 
 
-def check_comparable(runs: Sequence[tuple[Report, Sequence[Record]]]) -> None:
+def check_comparable(runs: Sequence[Run]) -> None:
     """Refuse (InputError, exit 2) runs that do not compare: other suite, suite version or judges."""
-    first = runs[0][0]
-    for report, _ in runs[1:]:
-        if report.suite["name"] != first.suite["name"]:
-            raise InputError(report.run_id, f"is a run of {report.suite['name']}, not {first.suite['name']}")
-        if report.suite["version"] != first.suite["version"]:
+    first = runs[0].report
+    for report in (run.report for run in runs[1:]):
+        if report.suite.name != first.suite.name:
+            raise InputError(report.run_id, f"is a run of {report.suite.name}, not {first.suite.name}")
+        if report.suite.version != first.suite.version:
             raise InputError(
                 report.run_id,
-                f"is {first.suite['name']} v{report.suite['version']} but {first.run_id} is "
-                f"v{first.suite['version']}: results compare only within a suite version (run both again)",
+                f"is {first.suite.name} v{report.suite.version} but {first.run_id} is "
+                f"v{first.suite.version}: results compare only within a suite version (run both again)",
             )
         if sorted(report.judges) != sorted(first.judges):
             raise InputError(
@@ -146,16 +146,16 @@ def check_comparable(runs: Sequence[tuple[Report, Sequence[Record]]]) -> None:
                 f"was judged by [{', '.join(report.judges)}] but {first.run_id} by "
                 f"[{', '.join(first.judges)}]: scores from different judges do not compare",
             )
-        if report.suite.get("limit") != first.suite.get("limit"):  # --limit runs compare only alike
+        if report.suite.limit != first.suite.limit:  # --limit runs compare only alike
             raise InputError(
                 report.run_id,
-                f"saw {report.n_cases} test cases (--limit {report.suite.get('limit') or 'none'}) but "
-                f"{first.run_id} saw {first.n_cases} (--limit {first.suite.get('limit') or 'none'}): "
+                f"saw {report.n_cases} test cases (--limit {report.suite.limit or 'none'}) but "
+                f"{first.run_id} saw {first.n_cases} (--limit {first.suite.limit or 'none'}): "
                 "run both with the same --limit, or without",
             )
-    names = [report.system["name"] for report, _ in runs]
+    names = [run.report.system.name for run in runs]
     if twice := sorted(name for name, count in Counter(names).items() if count > 1):
-        raise InputError(first.suite["name"], f"two runs of {twice[0]}: name one run folder per system")
+        raise InputError(first.suite.name, f"two runs of {twice[0]}: name one run folder per system")
 
 
 def rank_metric(report: Report) -> str | None:
@@ -229,18 +229,16 @@ def _ranking(
     return sorted(standings, key=order)
 
 
-def compare_runs(
-    runs: Sequence[tuple[Report, Sequence[Record]]], overlap: Overlap | None = None
-) -> SuiteVerdict:
+def compare_runs(runs: Sequence[Run], overlap: Overlap | None = None) -> SuiteVerdict:
     """Compare the runs of one suite (one run per system). Raises InputError when they do not compare."""
     if not runs:
         raise InputError("compare", "no runs to compare")
     check_comparable(runs)
-    runs = sorted(runs, key=lambda pair: kind_rank(pair[0]))
-    reports = [report for report, _ in runs]
+    runs = sorted(runs, key=lambda run: kind_rank(run.report))
+    reports = [run.report for run in runs]
     first = reports[0]
-    systems = [r.system["name"] for r in reports]
-    records = {r.system["name"]: recs for r, recs in runs}
+    systems = [r.system.name for r in reports]
+    records = {run.report.system.name: run.records for run in runs}
     metrics = list(dict.fromkeys(name for r in reports for name in r.summary))
     not_compared: dict[str, str] = {}
     compared: list[str] = []
@@ -285,12 +283,12 @@ def compare_runs(
     ranking = _rankings(systems, [c for c in comparisons if c.tag is None], records, None)
     tradeoff = _tradeoff(reports, rank_metric(first))
     verdict = SuiteVerdict(
-        suite=first.suite["name"],
-        version=int(first.suite["version"]),
+        suite=first.suite.name,
+        version=int(first.suite.version),
         judges=list(first.judges),
         systems=systems,
-        kinds={r.system["name"]: r.system["kind"] for r in reports},
-        runs={r.system["name"]: r.run_id for r in reports},
+        kinds={r.system.name: r.system.kind for r in reports},
+        runs={r.system.name: r.run_id for r in reports},
         n_cases=max(r.n_cases for r in reports),
         rank_metric=rank_metric(first),
         comparisons=comparisons,
@@ -308,14 +306,14 @@ def compare_runs(
     from harness.calibration import sentence as calibration_sentence
 
     # beside the judged metrics: how far each agrees with people (harness calibrate), or "not calibrated"
-    calibration = calibration_sentence(first.summary, Path(first.suite.get("path", "")) / "suite.yaml")
+    calibration = calibration_sentence(first.summary, Path(first.suite.path) / "suite.yaml")
     return verdict.model_copy(update={"summary": summary_sentences(verdict) + calibration})
 
 
 def _rankings(
     systems: Sequence[str],
     comparisons: Sequence[Comparison],
-    records: dict[str, Sequence[Record]],
+    records: Mapping[str, Sequence[Record]],
     tag: str | None,
 ) -> dict[str, list[Standing]]:
     ranked: dict[str, list[Standing]] = {}
@@ -338,8 +336,8 @@ def _tradeoff(reports: Sequence[Report], metric: str | None) -> list[Tradeoff]:
     for r in reports:
         quality = r.summary[metric].mean if metric and metric in r.summary else None
         latency = r.summary["latency_s"].mean if "latency_s" in r.summary else None
-        used = r.usage.get("system") or {}
-        cost = float(used["cost_usd"]) / r.n_cases if used.get("calls") and r.n_cases else None
+        used = r.usage.system
+        cost = used.cost_usd / r.n_cases if used.calls and r.n_cases else None
         rows.append((r, quality, latency, cost))
     any_cost = any(cost is not None for *_, cost in rows)
 
@@ -361,8 +359,8 @@ def _tradeoff(reports: Sequence[Report], metric: str | None) -> list[Tradeoff]:
         r, quality, latency, cost = row
         out.append(
             Tradeoff(
-                system=r.system["name"],
-                kind=r.system["kind"],
+                system=r.system.name,
+                kind=r.system.kind,
                 quality=quality,
                 latency_s=latency,
                 cost_per_case=cost,
@@ -372,15 +370,16 @@ def _tradeoff(reports: Sequence[Report], metric: str | None) -> list[Tradeoff]:
     return out
 
 
-def warnings(runs: Sequence[tuple[Report, Sequence[Record]]], overlap: Overlap | None) -> list[str]:
+def warnings(runs: Sequence[Run], overlap: Overlap | None) -> list[str]:
     """What makes the comparison other than it looks: overlap, collapsed systems, unscored cases, drift."""
     found: list[str] = []
     closed_book = [
-        r.system["name"]
-        for r, recs in runs
-        if r.system["kind"] in ("finetuned", "base") and all(x.contexts is None for x in recs)
+        run.report.system.name
+        for run in runs
+        if run.report.system.kind in ("finetuned", "base")
+        and all(x.answer.contexts is None for x in run.records)
     ]
-    tuned_closed = [r.system["name"] for r, _ in runs if r.system["kind"] == "finetuned"]
+    tuned_closed = [run.report.system.name for run in runs if run.report.system.kind == "finetuned"]
     if overlap is not None and overlap.n_train:
         lines = overlap.lines()
         if overlap.shared_references or overlap.near_duplicate_questions:
@@ -391,13 +390,15 @@ def warnings(runs: Sequence[tuple[Report, Sequence[Record]]], overlap: Overlap |
             found.append(f"train/test overlap: {lines[1]}")
         if overlap.shared_gold:
             found.append(f"train/test overlap: {lines[2]}")
-    for report, recs in runs:
-        name = report.system["name"]
-        answered = [normalise(x.answer) for x in recs if x.error is None]
+    for report, recs in ((run.report, run.records) for run in runs):
+        name = report.system.name
+        answered = [normalise(x.answer.text) for x in recs if x.answer.error is None]
         if answered:
             text, count = Counter(answered).most_common(1)[0]
             if count > COLLAPSE_SHARE * len(recs):
-                shown = next(x.answer for x in recs if x.error is None and normalise(x.answer) == text)
+                shown = next(
+                    x.answer.text for x in recs if x.answer.error is None and normalise(x.answer.text) == text
+                )
                 found.append(
                     f"collapsed system: {name} gives the same answer to {count} of {len(recs)} cases "
                     f"({shown[:60]!r}); its scores say little about the approach"
@@ -416,10 +417,10 @@ def warnings(runs: Sequence[tuple[Report, Sequence[Record]]], overlap: Overlap |
                 f"unscored: {metric} for {name}: {sum(failing.values())} of {total} cases ({reasons}); "
                 "its comparisons use only the cases both systems scored"
             )
-    hashes = {r.suite["hash"] for r, _ in runs}
+    hashes = {run.report.suite.hash for run in runs}
     if len(hashes) > 1:
         found.append("suite data differs between these runs (same version, other hash): bump the version")
-    ids = [{x.case_id for x in recs} for _, recs in runs]
+    ids = [{x.case_id for x in run.records} for run in runs]
     if ids and any(s != ids[0] for s in ids):
         found.append("the runs cover different cases: each comparison uses only the cases both scored")
     return found
@@ -592,12 +593,12 @@ def overlap_of(report: Report, cache: Cache | None = None) -> tuple[Overlap | No
     """The train/test overlap of a run's suite, read from its folder as it is now; or None and why not."""
     from harness.suite import load_suite
 
-    path = report.suite.get("path") or ""
+    path = report.suite.path
     try:
         suite = load_suite(path)
     except InputError as err:
         return None, f"train/test overlap not computed: {err}"
-    if suite.hash != report.suite["hash"]:
+    if suite.hash != report.suite.hash:
         return None, f"train/test overlap not computed: {path} changed since run {report.run_id}"
     key = Cache.key("overlap", suite.hash, NEAR_DUPLICATE_COSINE, OVERLAP_VERSION) if cache else ""
     if cache is not None and (hit := cache.get(key)) is not None:
@@ -608,14 +609,12 @@ def overlap_of(report: Report, cache: Cache | None = None) -> tuple[Overlap | No
     return found, None
 
 
-def verdicts_for(
-    runs: Sequence[tuple[Report, Sequence[Record]]], cache: Cache | None = None, overlap: bool = True
-) -> list[SuiteVerdict]:
+def verdicts_for(runs: Sequence[Run], cache: Cache | None = None, overlap: bool = True) -> list[SuiteVerdict]:
     """One verdict per suite among the runs (one run per system each), with the suite's overlap."""
     out = []
-    for name in dict.fromkeys(report.suite["name"] for report, _ in runs):
-        group = [run for run in runs if run[0].suite["name"] == name]
-        found, problem = overlap_of(group[0][0], cache) if overlap else (None, None)
+    for name in dict.fromkeys(run.report.suite.name for run in runs):
+        group = [run for run in runs if run.report.suite.name == name]
+        found, problem = overlap_of(group[0].report, cache) if overlap else (None, None)
         verdict = compare_runs(group, found)
         if problem:
             verdict = verdict.model_copy(update={"warnings": [*verdict.warnings, problem]})

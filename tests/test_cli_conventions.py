@@ -11,7 +11,7 @@ from harness import __version__
 from harness.cli import main
 from harness.errors import InputError
 from harness.project import find_project
-from harness.report import load_report
+from harness.report import load_run
 from tests.conftest import SMOKE
 
 BM25 = """name: rag-bm25
@@ -110,9 +110,11 @@ def test_stage_lines_limit_and_timings(project: Path, capsys: pytest.CaptureFixt
     assert "Time per stage over 1 run(s): prepare" in err
     assert "== smoke v2 (first 3 of 20 cases, --limit)" in out
     (folder,) = (project / "reports" / "runs").iterdir()
-    report, records = load_report(folder)
-    assert report.suite["limit"] == 3 and report.suite["full_test_cases"] == 20
-    assert report.n_cases == len(records) == 3
+    run = load_run(folder)
+    report = run.report
+    assert report.suite.limit == 3 and report.suite.full_test_cases == 20
+    assert report.n_cases == len(run.records) == 3
+    assert json.loads((folder / "run.json").read_text())["suite"]["limit"] == 3
     assert set(report.timings) == {"prepare", "answer", "score"}
 
 

@@ -16,7 +16,8 @@ from mlflow.tracking import MlflowClient
 from harness.cli import main
 from harness.gate import check_metric, concentrated_floor
 from harness.metrics import Score
-from harness.report import MetricSummary, Record, Report, save_report
+from harness.report import MetricSummary, Record, Report, outcome
+from harness.run_folder import save_report
 from harness.suite import MetricPolicy
 from tests.conftest import RAG, SMOKE
 
@@ -84,7 +85,8 @@ def write_run(
         suite={"name": "tiny", "version": version, "hash": "s", "path": str(suite_dir), "k": 5},
         system={"name": "sys", "kind": "rag", "label": "sys", "hash": f"h{stamp}", "spec": {}},
         judges=[judge],
-    ).finish(records, metrics, {})  # type: ignore[arg-type]
+        **outcome(records, metrics),  # type: ignore[arg-type]
+    )
     folder = reports / "runs" / report.run_id
     folder.mkdir(parents=True)
     (folder / "records.jsonl").write_text(

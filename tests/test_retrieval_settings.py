@@ -286,7 +286,7 @@ def test_settings_are_recorded_and_described() -> None:
 
 
 def test_run_json_and_summary_carry_the_metric_descriptions(smoke_copy: Path) -> None:
-    from harness.report import Record, new_report
+    from harness.report import Record, Report, outcome
 
     suite = load_suite(smoke_copy)
     spec = load_system_spec(ROOT / "systems" / "rag-bm25.yaml")
@@ -295,8 +295,15 @@ def test_run_json_and_summary_carry_the_metric_descriptions(smoke_copy: Path) ->
     got = Answer(case_id=case.id, contexts=(), ranking=())
     record = Record.build(case, got, {"hit_at_k": metric.score(case, got)})
     assert summarise_metric(metric, [record]).description == metric.description
-    report, _ = new_report(suite, spec, [metric], smoke_copy / "reports")
-    report = report.finish([record], [metric], {})
+    report = Report(
+        run_id="r",
+        created="",
+        harness_version="",
+        suite={"name": suite.name, "version": suite.version},
+        system={"name": spec.name, "kind": spec.kind, "label": spec.label, "spec": spec.model_dump()},
+        judges=[],
+        **outcome([record], [metric]),
+    )
     assert report.model_dump(mode="json")["summary"]["hit_at_k"]["description"] == metric.description
     text = summary_markdown(report)
     assert "- retrieval: BM25; chunks of 192 tokens" in text

@@ -11,7 +11,7 @@ import pytest
 
 from harness.cache import Cache
 from harness.models import minilm
-from harness.report import load_report
+from harness.report import load_run
 from harness.runner import answer_cases, run
 from harness.suite import Case, Suite, load_suite
 from harness.system import Answer, SystemSpec, build_system, load_system_spec
@@ -40,14 +40,15 @@ class Counting:
 def test_second_run_recomputes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     suite, spec, cache = load_suite(SMOKE), load_system_spec(RAG), Cache(tmp_path / "c")
     Counting.built = 0
-    first, folder = run(suite, spec, cache, tmp_path / "reports", make_system=Counting)
+    done = run(suite, spec, cache, tmp_path / "reports", make_system=Counting)
+    first = done.report
     assert Counting.built == 1
     assert first.cache["answers_computed"] == len(suite.test) and first.cache["answers_cached"] == 0
     encoded: list[int] = []  # texts per call of the MiniLM encoder from here on
     model = minilm.encoder()
     encode = model.encode
     monkeypatch.setattr(model, "encode", lambda t, **kw: encoded.append(len(t)) or encode(t, **kw))
-    second, _ = run(suite, spec, cache, tmp_path / "reports", make_system=Counting)
+    second = run(suite, spec, cache, tmp_path / "reports", make_system=Counting).report
     assert Counting.built == 1, "the system must not even be built when every answer is cached"
     assert encoded == [], "no model call on a warm run"
     minilm.embed(["a sentence no run has embedded"])  # and the spy does see a call
@@ -59,14 +60,14 @@ def test_second_run_recomputes_nothing(tmp_path: Path, monkeypatch: pytest.Monke
         "scores_cached": len(suite.test) * len(suite.metrics),
     }
     assert second.summary == first.summary
-    _, records = load_report(folder)
-    assert [r.case_id for r in records] == [c.id for c in suite.test]
+    assert [r.case_id for r in done.records] == [c.id for c in suite.test]
+    assert load_run(done.folder) == done, "the Run returned is the run folder read back"
 
 
 def test_no_cache_recomputes_everything(tmp_path: Path) -> None:
     suite, spec = load_suite(SMOKE), load_system_spec(RAG)
     run(suite, spec, Cache(tmp_path / "c"), tmp_path / "r")
-    again, _ = run(suite, spec, Cache(tmp_path / "c", enabled=False), tmp_path / "r")
+    again = run(suite, spec, Cache(tmp_path / "c", enabled=False), tmp_path / "r").report
     assert again.cache["answers_computed"] == len(suite.test)
 
 
@@ -76,7 +77,7 @@ def test_changed_spec_is_a_different_system(tmp_path: Path) -> None:
     run(suite, spec, cache, tmp_path / "r")
     other = spec.model_copy(update={"retriever": spec.retriever.model_copy(update={"top_k": 2})})
     assert other.hash != spec.hash
-    report, _ = run(suite, other, cache, tmp_path / "r")
+    report = run(suite, other, cache, tmp_path / "r").report
     assert report.cache["answers_computed"] == len(suite.test)
 
 
@@ -92,8 +93,8 @@ class Flaky(Counting):
 def test_failed_case_is_recorded_with_its_reason_and_not_cached(tmp_path: Path) -> None:
     suite, spec, cache = load_suite(SMOKE), load_system_spec(RAG), Cache(tmp_path / "c")
     Flaky.bad = suite.test[3].id
-    report, folder = run(suite, spec, cache, tmp_path / "r", make_system=Flaky)
-    _, records = load_report(folder)
+    done = run(suite, spec, cache, tmp_path / "r", make_system=Flaky)
+    report, records = done.report, done.records
     assert len(records) == len(suite.test), "a failed case is recorded, never dropped"
     failed = [r for r in records if r.error]
     assert [r.case_id for r in failed] == [Flaky.bad]
@@ -103,7 +104,7 @@ def test_failed_case_is_recorded_with_its_reason_and_not_cached(tmp_path: Path) 
         assert summary.n_scored + summary.n_unscored == len(suite.test)
         assert summary.unscored_reasons.get("no answer: TimeoutError: model call timed out") == 1, name
     # the other 19 were cached; only the failed one is asked again
-    again, _ = run(suite, spec, cache, tmp_path / "r", make_system=Counting)
+    again = run(suite, spec, cache, tmp_path / "r", make_system=Counting).report
     assert again.cache["answers_computed"] == 1 and again.n_errors == 0
 
 
@@ -146,7 +147,7 @@ def test_run_killed_with_sigkill_resumes_where_it_stopped(tmp_path: Path) -> Non
 
 def test_run_folder_holds_provenance_records_and_summary(tmp_path: Path) -> None:
     suite, spec = load_suite(SMOKE), load_system_spec(RAG)
-    report, folder = run(suite, spec, Cache(tmp_path / "c"), tmp_path / "reports")
+    folder = run(suite, spec, Cache(tmp_path / "c"), tmp_path / "reports").folder
     assert folder.parent == tmp_path / "reports" / "runs"
     assert folder.name.endswith("_smoke_rag-minilm")
     saved = json.loads((folder / "run.json").read_text())
@@ -195,8 +196,8 @@ class CannotTrain(Counting):
 
 def test_a_system_that_cannot_prepare_fails_every_case_with_the_reason(tmp_path: Path) -> None:
     suite, spec = load_suite(SMOKE), load_system_spec(RAG)
-    report, folder = run(suite, spec, Cache(tmp_path / "c"), tmp_path / "r", make_system=CannotTrain)
-    _, records = load_report(folder)
+    done = run(suite, spec, Cache(tmp_path / "c"), tmp_path / "r", make_system=CannotTrain)
+    report, records = done.report, done.records
     assert len(records) == len(suite.test) and report.n_errors == len(suite.test)
     assert {r.error for r in records} == {"prepare failed: ValueError: no training example"}
     assert report.summary["token_f1"].n_unscored == len(suite.test)
@@ -204,15 +205,15 @@ def test_a_system_that_cannot_prepare_fails_every_case_with_the_reason(tmp_path:
 
 def test_each_tag_gets_its_own_means_in_run_json_and_summary_md(tmp_path: Path) -> None:
     suite, spec, cache = load_suite(SMOKE), load_system_spec(RAG), Cache(tmp_path / "c")
-    report, folder = run(suite, spec, cache, tmp_path / "reports", make_system=Counting)
-    _, records = load_report(folder)
+    done = run(suite, spec, cache, tmp_path / "reports", make_system=Counting)
+    report, records, folder = done.report, done.records, done.folder
     tags = {tag for case in suite.test for tag in case.tags}
     assert set(report.by_tag) == tags
     for tag, by_metric in report.by_tag.items():
         tagged = [r for r in records if tag in r.tags]
         values = [r.scores["token_f1"].value for r in tagged if r.scores["token_f1"].value is not None]
         sliced = by_metric["token_f1"]
-        assert sliced["n_cases"] == len(tagged) and sliced["n_scored"] == len(values)
-        assert sliced["mean"] == pytest.approx(sum(values) / len(values))
+        assert sliced.n_cases == len(tagged) and sliced.n_scored == len(values)
+        assert sliced.mean == pytest.approx(sum(values) / len(values))
     summary = (folder / "summary.md").read_text(encoding="utf-8")
     assert "## By tag" in summary and all(f"| {tag} | " in summary for tag in tags)

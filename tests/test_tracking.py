@@ -14,7 +14,7 @@ from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
 from harness.cli import main
-from harness.report import load_report
+from harness.report import load_run
 from harness.suite import load_suite
 from harness.tracking import BY_TAG, log_bench, metric_name
 from tests.conftest import SMOKE
@@ -167,11 +167,8 @@ def test_bench_logs_to_a_real_mlflow_server_over_http(
 def test_verdicts_are_artifacts_of_the_suite_parent_run(tmp_path: Path) -> None:
     assert bench(tmp_path) == 0
     (folder,) = (tmp_path / "r" / "runs").iterdir()
-    report, records = load_report(folder)
     verdict = {"suite": "smoke", "comparisons": [{"metric": "token_f1", "verdict": "A better", "p": 0.01}]}
-    ids = log_bench(
-        [(report, records, folder)], "b-verdict", verdicts={"smoke": ("# smoke\nA wins\n", verdict)}
-    )
+    ids = log_bench([load_run(folder)], "b-verdict", verdicts={"smoke": ("# smoke\nA wins\n", verdict)})
     client = MlflowClient(os.environ["MLFLOW_TRACKING_URI"])
     parent = ids["smoke"]
     assert client.get_run(ids[f"smoke/{CHEAP_RAG}"]).data.tags["mlflow.parentRunId"] == parent

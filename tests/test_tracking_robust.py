@@ -16,7 +16,7 @@ from mlflow.tracking import MlflowClient
 
 from harness.cli import main
 from harness.errors import InputError
-from harness.report import load_report
+from harness.report import load_run
 from harness.tracking import log_bench
 from harness.tracking_store import OWNER_TAG, is_stale
 from tests.conftest import ROOT, SMOKE
@@ -113,19 +113,18 @@ def test_a_store_that_is_not_sqlite_is_named(
     assert one_line(capsys) == f"error: {store}: is not an SQLite database (the MLflow store); " + (
         "move it away or set MLFLOW_TRACKING_URI"
     )
-    report, records = load_report(run_folder(finished))
+    run = load_run(run_folder(finished))
     with pytest.raises(InputError, match="not an SQLite database"):
-        log_bench([(report, records, run_folder(finished))], "b1")
+        log_bench([run], "b1")
     assert store.read_text(encoding="utf-8").startswith("these are my notes"), "left as it was"
 
 
 LOGGER = """
 import sys
-from harness.report import load_report
+from harness.report import load_run
 from harness.tracking import log_bench
 folder = sys.argv[1]
-report, records = load_report(__import__("pathlib").Path(folder))
-print(log_bench([(report, records, __import__("pathlib").Path(folder))], sys.argv[2]))
+print(log_bench([load_run(__import__("pathlib").Path(folder))], sys.argv[2]))
 """
 
 
@@ -196,8 +195,8 @@ def test_a_run_left_running_by_a_killed_bench_is_closed_by_the_next(finished: Pa
         assert experiment is not None
         before = client.search_runs([experiment.experiment_id])
         assert [run.info.status for run in before] == ["RUNNING", "RUNNING"]
-        report, records = load_report(run_folder(finished))
-        log_bench([(report, records, run_folder(finished))], "next")
+        run = load_run(run_folder(finished))
+        log_bench([run], "next")
         status = {
             run.data.tags[OWNER_TAG].rpartition(":")[2]: run.info.status
             for run in client.search_runs([experiment.experiment_id], "tags.bench_id = 'killed'")
@@ -226,8 +225,8 @@ def test_finished_run_folders_that_were_never_logged_are_logged_by_the_next_benc
     broken = reports / "runs" / f"20990101T000000Z_smoke_{CHEAP_RAG}"
     broken.mkdir()
     (broken / "run.json").write_text("{", encoding="utf-8")
-    report, records = load_report(current)
-    ids = log_bench([(report, records, current)], "b2", reports_dir=reports)
+    run = load_run(current)
+    ids = log_bench([run], "b2", reports_dir=reports)
     recovered = f"smoke/{CHEAP_RAG} (recovered {missed.name})"
     assert set(ids) == {"smoke", f"smoke/{CHEAP_RAG}", recovered}
     client = MlflowClient(os.environ["MLFLOW_TRACKING_URI"])
@@ -237,14 +236,14 @@ def test_finished_run_folders_that_were_never_logged_are_logged_by_the_next_benc
     # logged once, and a folder older than the pair's newest logged run (a --no-mlflow bench long ago) is
     # history, not a run the last bench lost: the next bench finds nothing to recover
     copy_run(finished, reports, f"20980101T000000Z_smoke_{CHEAP_RAG}")
-    again = log_bench([(report, records, current)], "b3", reports_dir=reports)
+    again = log_bench([run], "b3", reports_dir=reports)
     assert set(again) == {"smoke", f"smoke/{CHEAP_RAG}"}
 
 
 def test_per_case_traces_can_be_left_out(finished: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HARNESS_MLFLOW_TRACES", "0")
-    report, records = load_report(run_folder(finished))
-    ids = log_bench([(report, records, run_folder(finished))], "no-traces")
+    run = load_run(run_folder(finished))
+    ids = log_bench([run], "no-traces")
     client = MlflowClient(os.environ["MLFLOW_TRACKING_URI"])
     child = client.get_run(ids[f"smoke/{CHEAP_RAG}"])
     assert child.data.metrics["hit_at_k"] > 0, "the summary is logged"

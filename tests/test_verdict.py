@@ -12,7 +12,8 @@ from harness.cli import main
 from harness.errors import InputError
 from harness.metrics import Score
 from harness.overlap import Overlap
-from harness.report import Record, Report, save_report
+from harness.report import Record, Report, Run, outcome
+from harness.run_folder import save_report
 from harness.verdict import compare_runs, render_text, to_json
 
 
@@ -26,7 +27,7 @@ def make_run(
     version: int = 1,
     judges: Sequence[str] = (),
     higher: dict[str, bool | None] | None = None,
-) -> tuple[Report, list[Record]]:
+) -> Run:
     n = len(next(iter(values.values())))
     records = [
         Record(
@@ -60,8 +61,9 @@ def make_run(
         suite={"name": "tiny", "version": version, "hash": "h", "path": "", "k": 5},
         system={"name": system, "kind": kind, "label": system, "hash": system, "spec": {}},
         judges=list(judges),
-    ).finish(records, metrics, {})  # type: ignore[arg-type]
-    return report, records
+        **outcome(records, metrics),  # type: ignore[arg-type]
+    )
+    return Run(report, tuple(records), Path(report.run_id))
 
 
 def right_on(share: float, n: int, seed: int) -> list[float]:
@@ -215,11 +217,11 @@ def test_directionless_metric_is_not_compared_and_json_shape() -> None:
 # ---- `harness compare` on run folders written as the runner leaves them ----
 
 
-def write_folder(reports: Path, stamp: str, run: tuple[Report, list[Record]], suite_path: str = "") -> Path:
-    report, records = run
-    suite = {**report.suite, "path": suite_path} if suite_path else report.suite
+def write_folder(reports: Path, stamp: str, run: Run, suite_path: str = "") -> Path:
+    report, records = run.report, run.records
+    suite = report.suite.model_copy(update={"path": suite_path}) if suite_path else report.suite
     report = report.model_copy(
-        update={"run_id": f"{stamp}_{report.suite['name']}_{report.system['name']}", "suite": suite}
+        update={"run_id": f"{stamp}_{report.suite.name}_{report.system.name}", "suite": suite}
     )
     folder = reports / "runs" / report.run_id
     folder.mkdir(parents=True)
@@ -285,9 +287,10 @@ def test_compare_overlap_from_the_suite_folder(tmp_path: Path, capsys: pytest.Ca
         ("20260101T000000_000000Z", make_run("rag-x", "rag", {"token_f1": right_on(0.5, 40, 1)})),
         ("20260101T000001_000000Z", make_run("ft-x", "finetuned", {"token_f1": right_on(0.5, 40, 2)})),
     ]:
-        report, records = run
-        report = report.model_copy(update={"suite": {**report.suite, "hash": loaded.hash}})
-        write_folder(root, stamp, (report, records), str(suite))
+        report = run.report.model_copy(
+            update={"suite": run.report.suite.model_copy(update={"hash": loaded.hash})}
+        )
+        write_folder(root, stamp, Run(report, run.records, run.folder), str(suite))
     assert main(["compare", "--reports-dir", str(root), "--json"]) == 0
     verdict = json.loads(capsys.readouterr().out)["tiny"]
     assert verdict["overlap"]["shared_references"] == 10
