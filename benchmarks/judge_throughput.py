@@ -227,7 +227,7 @@ def run_harness(
     metrics = build_metrics(suite, cache)
     threads = max(getattr(metric, "concurrency", 1) for metric in metrics)
     cpu, start = time.process_time(), time.perf_counter()
-    _, folder = score_answers(suite, spec, answers, metrics, cache, work / "reports")
+    folder = score_answers(suite, spec, answers, metrics, cache, work / "reports").folder
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     cache.close()
     reasons: Counter[str] = Counter()

@@ -20,15 +20,15 @@ import time
 from pathlib import Path
 from unittest import mock
 
-from harness.report import Record, Report, load_report
+from harness.report import Run, load_run
 
 SUITES = ("smoke", "knowledge-refresh", "house-style", "support-docs")
 SYSTEMS = ("rag-minilm", "finetuned-minilm", "hybrid-minilm")
 
 
-def runs_like(folder: Path, cases: int, scratch: Path) -> list[tuple[Report, list[Record], Path]]:
+def runs_like(folder: Path, cases: int, scratch: Path) -> list[Run]:
     """Twelve runs shaped like a real bench's, written as run folders (log_bench uploads the folder)."""
-    report, records = load_report(folder)
+    report, records = (found := load_run(folder)).report, found.records
     built = []
     for suite in SUITES:
         for system in SYSTEMS:
@@ -41,8 +41,8 @@ def runs_like(folder: Path, cases: int, scratch: Path) -> list[tuple[Report, lis
             this = report.model_copy(
                 update={
                     "run_id": name,
-                    "suite": {**report.suite, "name": suite},
-                    "system": {**report.system, "name": system},
+                    "suite": report.suite.model_copy(update={"name": suite}),
+                    "system": report.system.model_copy(update={"name": system}),
                     "n_cases": len(copies),
                 }
             )
@@ -51,11 +51,11 @@ def runs_like(folder: Path, cases: int, scratch: Path) -> list[tuple[Report, lis
             (target / "run.json").write_text(json.dumps(this.model_dump(mode="json")), encoding="utf-8")
             lines = "".join(record.model_dump_json() + "\n" for record in copies)
             (target / "records.jsonl").write_text(lines, encoding="utf-8")
-            built.append((this, copies, target))
+            built.append(Run(this, tuple(copies), target))
     return built
 
 
-def measure(runs: list[tuple[Report, list[Record], Path]], uri: str, traces: bool) -> dict[str, float]:
+def measure(runs: list[Run], uri: str, traces: bool) -> dict[str, float]:
     from harness import tracking
 
     started, cpu = time.perf_counter(), time.process_time()
