@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from harness.metrics.lexical import token_f1
 from harness.suite import Passage
 from harness.systems import training
 
@@ -91,8 +92,6 @@ def calibrate(
     should answer has collapsed). With no held-out question the threshold is 0: the reader's own
     comparison with [CLS].
     """
-    from harness.metrics.lexical import token_f1
-
     if not scored:
         return 0.0
     answered = [token_f1(text, reference) for (_, text), reference in zip(scored, references, strict=True)]

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import torch
 
-from harness.cache import Cache
+from harness.cache import DEFAULT_DIR, Cache
 from harness.hashing import digest
 from harness.models import minilm
 from harness.models.artifacts import LOG_FILE, Curves, Trained, train_or_reuse
 from harness.system import COMPONENT_VERSIONS, FinetuneSpec
+from harness.systems import general_qa
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -93,8 +94,6 @@ def models_dir() -> Path:
     configured = os.environ.get("HARNESS_MODELS_DIR")
     if configured:
         return Path(configured)
-    from harness.cache import DEFAULT_DIR
-
     return Path(os.environ.get("HARNESS_CACHE_DIR") or DEFAULT_DIR) / "models"
 
 
@@ -104,8 +103,6 @@ def general_reader() -> Trained:
     It depends on no suite, so it is cached in models_dir() and trains once per machine; a file lock
     makes concurrent processes wait for the first one instead of training it twice.
     """
-    from harness.systems import general_qa
-
     folder = models_dir()
     folder.mkdir(parents=True, exist_ok=True)
     recipe = digest(
