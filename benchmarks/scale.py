@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/scale.py --passages 2000 --questions 200
     .venv/bin/python benchmarks/scale.py --passages 100000 --questions 10000   # the issue's size (#18)
+    .venv/bin/python benchmarks/scale.py --table benchmarks/results/scale-*.json   # the README's table
 
 1. Generates knowledge-refresh with exactly --passages passages and --questions test cases
    (suites/generator's ``build_sized``: the smallest ``--scale`` with enough of both, then cut) into
@@ -39,10 +40,12 @@ model CPU, warm wall <= 2% of cold wall. The result JSON goes to benchmarks/resu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import importlib.abc
 import importlib.machinery
 import json
+import math
 import os
 import platform
 import resource
@@ -51,6 +54,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +116,13 @@ class Probe:
                 self.wall[category] += time.perf_counter() - wall
         self._local.inside = False
 
+    def cpu_now(self) -> float:
+        """CPU inside model calls so far, the calls in flight included up to now."""
+        with self._lock:
+            total = sum(self.cpu.values())
+            now = _process_cpu()
+            return total + sum(now - cpu for cpu, _ in self.started.values())
+
     def result(self) -> dict[str, Any]:
         return {
             "cpu_s": {k: round(v, 3) for k, v in self.cpu.items()},
@@ -121,6 +132,26 @@ class Probe:
 
 
 PROBE = Probe()
+STAGES: dict[str, dict[str, float]] = {}  # stage -> CPU s of the process and inside model calls
+
+
+def _patch_progress(module: Any) -> None:
+    """Per stage (prepare, answer, score, verdict, report), the process's CPU and the model-call CPU."""
+    cls = module.Progress
+    original = cls.stage
+
+    @contextlib.contextmanager
+    def stage(self: Any, name: str, *args: Any, **kwargs: Any) -> Iterator[None]:
+        cpu, model = _process_cpu(), PROBE.cpu_now()
+        try:
+            with original(self, name, *args, **kwargs):
+                yield
+        finally:
+            row = STAGES.setdefault(name, {"cpu_s": 0.0, "model_cpu_s": 0.0})
+            row["cpu_s"] = round(row["cpu_s"] + _process_cpu() - cpu, 3)
+            row["model_cpu_s"] = round(row["model_cpu_s"] + PROBE.cpu_now() - model, 3)
+
+    cls.stage = stage
 
 
 def _patch_torch(module: Any) -> None:
@@ -144,6 +175,7 @@ PATCHES = {
     "torch.nn.modules.module": _patch_torch,
     "sentence_transformers.sentence_transformer.model": _patch_sentence_transformers,
     "transformers.modeling_utils": _patch_transformers,
+    "harness.progress": _patch_progress,
 }
 
 
@@ -178,6 +210,7 @@ def child(probe_out: Path, argv: list[str]) -> int:
     figures = {
         "harness": str(Path(harness.__file__).parent),
         **PROBE.result(),
+        "stages_cpu": STAGES,
         "in_process": {
             "cpu_s": round(_process_cpu() - start_cpu, 3),
             "wall_s": round(time.perf_counter() - start, 3),
@@ -245,6 +278,15 @@ def run_once(label: str, argv: list[str], env: dict[str, str], work: Path, repor
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in load_after],
         "stage_s": run_json.get("timings", {}),
+        # The verdict and report stages are not in run.json (written before them): the printed summary.
+        "stage_line": next(
+            (
+                line
+                for line in log.read_text(encoding="utf-8").splitlines()
+                if line.startswith("Time per stage")
+            ),
+            None,
+        ),
         "model": probe,
         "model_cpu_s": round(model_cpu, 2),
         "harness_cpu_s": round(cpu - model_cpu, 2),
@@ -255,10 +297,71 @@ def run_once(label: str, argv: list[str], env: dict[str, str], work: Path, repor
     }
 
 
+# ---------------------------------------------------------------------------------------------- table
+
+STAGES_SHOWN = ("prepare", "answer", "score", "verdict", "report")
+
+
+def _figures(result: dict[str, Any]) -> dict[str, float]:
+    """The quantities the table shows and the fit extrapolates, from one result file."""
+    cold = result["cold"]
+    out = {
+        "cold CPU s": cold["cpu_s"],
+        "model CPU s": cold["model_cpu_s"],
+        "harness CPU s": cold["harness_cpu_s"],
+        "peak RSS MiB": cold["peak_rss_mib"],
+    }
+    for name in STAGES_SHOWN:
+        row = cold["model"].get("stages_cpu", {}).get(name)
+        if row is not None:
+            out[f"{name} CPU s"] = row["cpu_s"]
+            out[f"{name} harness CPU s"] = round(row["cpu_s"] - row["model_cpu_s"], 3)
+    if "warm" in result:
+        out["warm CPU s"] = result["warm"]["cpu_s"]
+    return out
+
+
+def table(paths: list[Path], target: int) -> str:
+    """Markdown: each result's figures, then, from the two largest, a straight-line fit in the number of
+    passages (questions grow with them in the measured files) extrapolated to `target` passages, and each
+    quantity's growth exponent between the two sizes (1 = linear)."""
+    results = sorted(
+        (json.loads(p.read_text(encoding="utf-8")) for p in paths), key=lambda r: r["suite"]["passages"]
+    )
+    sizes = [r["suite"]["passages"] for r in results]
+    figures = [_figures(r) for r in results]
+    names = [n for n in figures[-1] if all(n in f for f in figures)]
+    head = [f"{r['suite']['passages']:,} / {r['suite']['test']:,}" for r in results]
+    lines = ["| passages / questions | " + " | ".join(head) + " |", "| --- |" + " --- |" * len(head)]
+    fits: dict[str, tuple[float, float]] = {}
+    if len(results) >= 2:
+        (p1, f1), (p2, f2) = (sizes[-2], figures[-2]), (sizes[-1], figures[-1])
+        lines[0] += f" growth exponent {p1:,} → {p2:,} | estimate at {target:,} (straight line) |"
+        lines[1] += " --- | --- |"
+        for name in names:
+            slope = (f2[name] - f1[name]) / (p2 - p1)
+            fits[name] = (slope, f2[name] + slope * (target - p2))
+    for name in names:
+        cells = [f"{f[name]:,.1f}" for f in figures]
+        if name in fits:
+            y1, y2 = figures[-2][name], figures[-1][name]
+            exponent = (
+                math.log(y2 / y1) / math.log(sizes[-1] / sizes[-2]) if y1 > 0 and y2 > 0 else float("nan")
+            )
+            cells += [f"{exponent:.2f}", f"{fits[name][1]:,.0f}"]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    loads = [f"{r['cold']['load_before'][0]}–{r['cold']['load_after'][0]}" for r in results]
+    lines.append("| load (1 min) cold, start–end | " + " | ".join(loads) + (" | | |" if fits else " |"))
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     raw = list(sys.argv[1:] if argv is None else argv)
     if raw[:1] == ["--child"]:
         return child(Path(raw[1]), raw[3:])
+    if raw[:1] == ["--table"]:
+        print(table([Path(p) for p in raw[1:]], 100_000))
+        return 0
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -272,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=None, help="default benchmarks/results/scale-<P>x<Q>.json"
     )
     parser.add_argument("--no-warm", action="store_true", help="cold run only")
+    parser.add_argument("--note", default="", help="recorded in the result (e.g. what tree was measured)")
     args = parser.parse_args(raw)
     if args.passages < 1 or args.questions < 1:
         parser.error("--passages and --questions must be >= 1")
@@ -321,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "suite": {**sizes, "seed": args.seed, "generate_s": round(generate_s, 2)},
         "system": args.system,
+        "note": args.note,
         "command": ["harness", *harness_args],
         "models_dir": env["HARNESS_MODELS_DIR"],
         "targets": TARGETS,
