@@ -1,6 +1,7 @@
 """Executors: where a bench's answers and scores are computed. `local` (the default) is the runner's own
-loop; `ray` computes the missing ones as Ray tasks first (`prefill`), then the same loop finds them all
-in the cache and writes the run folders, MLflow and the verdict as usual (docs/scaling.md).
+loop; `ray` (--executor ray, HARNESS_EXECUTOR=ray) first computes the missing ones as Ray tasks
+(`prefill`), then the same loop finds them all in the cache and writes the run folders, MLflow and the
+verdict as usual (docs/scaling.md).
 
 Nothing here imports Ray until a cell actually has work for the cluster: the offline default never does.
 """
@@ -18,7 +19,6 @@ from harness.progress import PROGRESS
 from harness.suite import Case, Suite
 from harness.system import DEFAULT_ENCODER, SystemSpec
 
-EXECUTORS = ("local", "ray")
 SHARD_CASES = 256  # test cases per Ray task (rounded down to whole answer batches)
 MAX_RETRIES = 3  # a task whose worker died (killed, out of memory, node lost) runs again up to this often
 LOCAL_OBJECT_STORE = 512 * 2**20  # the local cluster's object store; a larger object spills to disk
@@ -37,15 +37,6 @@ FORWARDED = (
     "HF_DATASETS_OFFLINE",
     "TOKENIZERS_PARALLELISM",
 )
-
-
-def executor_name(value: str | None = None) -> str:
-    """The executor chosen: `value` (--executor), else HARNESS_EXECUTOR, else local."""
-    name = value or os.environ.get("HARNESS_EXECUTOR") or "local"
-    if name not in EXECUTORS:
-        where = "--executor" if value else "HARNESS_EXECUTOR"
-        raise InputError(where, f"unknown executor '{name}': choose {' or '.join(EXECUTORS)}")
-    return name
 
 
 def on_cluster(spec: SystemSpec) -> bool:
@@ -85,16 +76,16 @@ def _connect() -> tuple[Any, bool]:
         ) from None
     if ray.is_initialized():
         return ray, False
-    quiet = {"log_to_driver": False, "logging_level": logging.ERROR}
     try:
         if address:
-            ray.init(address=address, **quiet)
+            ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
         else:
             ray.init(
                 _node_ip_address="127.0.0.1",
                 include_dashboard=False,
                 object_store_memory=LOCAL_OBJECT_STORE,
-                **quiet,
+                log_to_driver=False,
+                logging_level=logging.ERROR,
             )
     except (ConnectionError, TimeoutError) as err:
         raise InputError("RAY_ADDRESS", f"cannot join the Ray cluster at '{address}': {err}") from None
@@ -134,6 +125,9 @@ def prefill(
     from harness.runner import limited, system_key
 
     del use_judge  # judged metrics always run on the driver, whatever the suite's setting
+    if not cache.enabled:  # --no-cache: nothing computed on the cluster could reach the run loop
+        PROGRESS.say("ray: --no-cache keeps nothing the workers return: every case runs in this process")
+        return
     cells = []
     for full in suites:
         suite = limited(full, limit)

@@ -26,9 +26,7 @@ from typing import Any
 
 from harness.cache import Cache
 
-# A folder the prepare task used is shipped once complete; this file, written last by the offline
-# recipes, marks a complete one (an hf: adapter folder is complete when prepare() returned).
-Bundle = dict[str, Any]
+Bundle = dict[str, Any]  # {"folders": [tar bytes per manifest entry], "entries": {cache key: value}}
 
 
 class RecordingCache(Cache):
