@@ -12,6 +12,8 @@ other field, the answers and contexts included, must be identical.
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -159,3 +161,39 @@ def test_what_runs_where() -> None:
     cases = load_suite(SMOKE).test
     split = shards(cases, batch_size=8, size=12)
     assert [len(shard) for shard in split] == [8, 8, 4], "a shard holds whole answer batches"
+
+
+SCRIPT = """
+import sys
+from pathlib import Path
+from harness.cache import Cache
+from harness.executors import prefill
+from harness.suite import load_suite
+from harness.system import load_system_spec
+suite = load_suite(Path({smoke!r}))
+spec = load_system_spec(Path({system!r}))
+prefill([suite], [spec], Cache(Path({cache!r})), use_judge={{}}, limit=2, workers=1)
+print("ray imported" if "ray" in sys.modules else "ray not imported")
+"""
+
+
+def _prefill_in_a_new_process(system: str, tmp_path: Path, **env: str) -> "subprocess.CompletedProcess[str]":
+    code = SCRIPT.format(
+        smoke=str(SMOKE), system=str(ROOT / "systems" / f"{system}.yaml"), cache=str(tmp_path)
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **env}, timeout=120
+    )
+
+
+def test_nothing_for_the_cluster_imports_no_ray(tmp_path: Path) -> None:
+    """A bench whose cells all stay on the driver (here a hosted chat system) never imports Ray."""
+    done = _prefill_in_a_new_process("rag-gemini", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ray not imported"
+
+
+def test_a_ray_address_nothing_answers_at_is_one_input_error(tmp_path: Path) -> None:
+    done = _prefill_in_a_new_process("rag-bm25", tmp_path, RAY_ADDRESS="127.0.0.1:1")
+    assert done.returncode != 0
+    assert "InputError: RAY_ADDRESS: no Ray cluster answers at '127.0.0.1:1'" in done.stderr

@@ -76,6 +76,8 @@ def _connect() -> tuple[Any, bool]:
         ) from None
     if ray.is_initialized():
         return ray, False
+    if address:
+        _check_reachable(address)
     try:
         if address:
             ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
@@ -90,6 +92,22 @@ def _connect() -> tuple[Any, bool]:
     except (ConnectionError, TimeoutError) as err:
         raise InputError("RAY_ADDRESS", f"cannot join the Ray cluster at '{address}': {err}") from None
     return ray, True
+
+
+def _check_reachable(address: str) -> None:
+    """A host:port RAY_ADDRESS that nothing answers at is one line now (Ray would retry for minutes);
+    other forms (auto, ray://) are left to Ray."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    if "://" in address or not host or not port.isdigit():
+        return
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=10):
+            pass
+    except OSError as err:
+        detail = err.strerror or type(err).__name__
+        raise InputError("RAY_ADDRESS", f"no Ray cluster answers at '{address}' ({detail})") from None
 
 
 def _task_env(cache: Cache) -> dict[str, str]:
