@@ -197,3 +197,30 @@ def test_a_ray_address_nothing_answers_at_is_one_input_error(tmp_path: Path) -> 
     done = _prefill_in_a_new_process("rag-bm25", tmp_path, RAY_ADDRESS="127.0.0.1:1")
     assert done.returncode != 0
     assert "InputError: RAY_ADDRESS: no Ray cluster answers at '127.0.0.1:1'" in done.stderr
+
+
+def test_a_node_without_the_trained_weights_unpacks_them_and_trains_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The travel path without Ray: prepare on one "node" (a scratch folder), answer on another whose
+    scratch is empty; the shard unpacks the shipped head and answers as the preparing node would."""
+    from harness.executors import tasks
+    from harness.systems import training
+
+    suite = load_suite(SMOKE)
+    spec = load_system_spec(ROOT / "systems" / "finetuned-minilm.yaml")
+    ids = [case.id for case in suite.test[:8]]
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path / "node-a"))
+    info, bundle = tasks.prepare_cell(suite, spec)
+    assert info["error"] is None and info["training"]["train_loss"]
+    assert [entry["root"] for entry in info["manifest"]] == ["cache"], "the head, in node A's scratch"
+    here = tasks.answer_shard(suite, spec, ids, info, [bundle], batch_size=8, workers=1)
+    fits: list[object] = []
+    monkeypatch.setattr(training, "fit", lambda *args, **kwargs: fits.append(args) or {})
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path / "node-b"))
+    there = tasks.answer_shard(suite, spec, ids, info, [bundle], batch_size=8, workers=1)
+    assert fits == [], "node B must not train again"
+    shipped = tmp_path / "node-b" / info["manifest"][0]["path"]
+    assert sorted(path.name for path in shipped.iterdir()) == ["head.pt", "labels.json", "training.json"]
+    assert [item["answer"]["text"] for item in there] == [item["answer"]["text"] for item in here]
+    assert [item["scores"]["token_f1"] for item in there] == [item["scores"]["token_f1"] for item in here]
