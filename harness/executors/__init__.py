@@ -82,7 +82,8 @@ def _connect() -> tuple[Any, bool]:
         if address:
             ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
         else:
-            ray.init(
+            ray.init(  # "local": a new instance, even if `ray start` left one running on this machine
+                address="local",
                 _node_ip_address="127.0.0.1",
                 include_dashboard=False,
                 object_store_memory=LOCAL_OBJECT_STORE,
