@@ -224,3 +224,19 @@ def test_a_node_without_the_trained_weights_unpacks_them_and_trains_nothing(
     assert sorted(path.name for path in shipped.iterdir()) == ["head.pt", "labels.json", "training.json"]
     assert [item["answer"]["text"] for item in there] == [item["answer"]["text"] for item in here]
     assert [item["scores"]["token_f1"] for item in there] == [item["scores"]["token_f1"] for item in here]
+
+
+def test_a_cell_that_cannot_prepare_on_a_worker_is_left_whole_to_the_local_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """prepare fails on the worker: the reason comes back, the shards answer nothing (so the driver stores
+    nothing) and the run loop prepares again in the driver, which records every case with the reason."""
+    from harness.executors import tasks
+
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path / "node"))
+    suite = load_suite(SMOKE).model_copy(update={"train": []})
+    spec = load_system_spec(ROOT / "systems" / "finetuned-minilm.yaml")
+    info, bundle = tasks.prepare_cell(suite, spec)
+    assert info["error"].startswith("prepare failed: InputError") and "no train split" in info["error"]
+    assert bundle == {}
+    assert tasks.answer_shard(suite, spec, [suite.test[0].id], info, [bundle], batch_size=8, workers=1) == []

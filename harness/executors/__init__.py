@@ -205,10 +205,21 @@ def _run_cells(
     while waiting:
         done, waiting = ray.wait(waiting, num_returns=1)
         number, shard = pending.pop(done[0])
-        _, _, base, _ = cells[number]
-        stored[number] += _store(ray.get(done[0]), shard, base, metrics[number], cache)
+        suite, spec, base, _ = cells[number]
+        try:
+            results = ray.get(done[0])
+        except ray.exceptions.RayError as err:  # retries spent, or the task itself broke: not the bench
+            what = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+            PROGRESS.say(
+                f"ray: {suite.name} × {spec.name}: a task of {len(shard)} cases failed ({what[:300]})"
+            )
+            continue
+        stored[number] += _store(results, shard, base, metrics[number], cache)
     for number, (suite, spec, base, missing) in enumerate(cells):
-        info = ray.get(infos[number])
+        try:
+            info = ray.get(infos[number])
+        except ray.exceptions.RayError as err:
+            info = {"error": f"the prepare task failed: {type(err).__name__}"}
         if info["error"] is None:
             cache.put(Cache.key("training-log", base), info["training"])
             cache.put(Cache.key("stage-time", base, "prepare"), info["prepare_s"])
@@ -216,7 +227,9 @@ def _run_cells(
             PROGRESS.say(f"ray: {suite.name} × {spec.name}: {info['error']} (the local loop tries again)")
         if stored[number] < len(missing) and info["error"] is None:
             left = len(missing) - stored[number]
-            PROGRESS.say(f"ray: {suite.name} × {spec.name}: {left} failed case(s) left to the local loop")
+            PROGRESS.say(
+                f"ray: {suite.name} × {spec.name}: {left} case(s) not answered there, left to the loop"
+            )
     PROGRESS.say(f"ray: {sum(stored)} answers computed on the cluster in {time.perf_counter() - start:.1f} s")
 
 
@@ -228,6 +241,8 @@ def _store(
     from harness.metrics import Score, answer_hash, score_key
     from harness.system import Answer
 
+    if not results:  # the cell's prepare failed: the run loop prepares it again and records why
+        return 0
     count = 0
     for case, item in zip(shard, results, strict=True):
         answer = Answer.model_validate(item["answer"])

@@ -210,6 +210,8 @@ def answer_shard(
     from harness.system import Answer, build_system
 
     _crash_once(crash_marker)
+    if info["error"] is not None:  # prepare failed: nothing to answer with; the driver's loop tries again
+        return []
     cache = Cache(scratch_dir())
     try:
         roots = _roots()
