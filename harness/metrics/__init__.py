@@ -23,7 +23,7 @@ from harness.metrics.lexical import ExactMatch, Latency, Rouge, TokenF1
 from harness.metrics.offline_judge import MiniLMAnswerRelevancy, MiniLMFaithfulness
 from harness.metrics.retrieval import MRR, HitAtK, RecallAtK, SpanHitAtK, corpus_documents
 from harness.metrics.units import SCORE, SECONDS, TOKENS, Display, change_text, display, value_text
-from harness.suite import JudgeSpec, Suite
+from harness.values import JudgeSpec, Suite
 from harness.yamlfile import did_you_mean
 
 Factory = Callable[[Suite, JudgeSpec | None, Cache | None], Metric]

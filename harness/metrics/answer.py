@@ -6,9 +6,8 @@ from typing import Any
 
 from harness.metrics.base import MetricBase, Score
 from harness.metrics.units import TOKENS
-from harness.suite import Case
-from harness.system import Answer
 from harness.text import normalise, tokens
+from harness.values import Answer, Case
 
 # The abstention the shipped prompt and the offline readers use; a suite may declare its own (`abstention:`).
 DEFAULT_ABSTENTION = "The documents do not say."

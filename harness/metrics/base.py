@@ -13,8 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from harness.cache import Cache
 from harness.hashing import digest
 from harness.metrics.units import SCORE
-from harness.suite import Case
-from harness.system import Answer
+from harness.values import Answer, Case
 
 
 class Score(BaseModel):

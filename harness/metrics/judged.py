@@ -22,8 +22,7 @@ from harness.llm.settings import settings
 from harness.llm.usage import metering
 from harness.metrics.base import MetricBase, Score
 from harness.privacy import scrub
-from harness.suite import Case, JudgeSpec
-from harness.system import Answer
+from harness.values import Answer, Case, JudgeSpec
 
 # harness.llm.backends and harness.llm.guarded are imported where a judge is first built or has failed:
 # they load LangChain (about a second), and the metric table imports this module for every command.

@@ -20,9 +20,8 @@ from typing import Any
 from harness.metrics.answer import ReferenceMetric
 from harness.metrics.base import MetricBase, Score
 from harness.metrics.units import SECONDS
-from harness.suite import Case
-from harness.system import Answer
 from harness.text import normalise, tokens
+from harness.values import Answer, Case
 
 _ROUGE_MODULE = Path(__file__).parent / "rouge"
 _lock = threading.Lock()

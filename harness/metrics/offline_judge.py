@@ -11,9 +11,8 @@ import numpy as np
 from harness.metrics.answer import DEFAULT_ABSTENTION, abstains
 from harness.metrics.base import MetricBase, Score
 from harness.models import minilm
-from harness.suite import Case
-from harness.system import Answer
 from harness.text import normalise, sentences
+from harness.values import Answer, Case
 
 JUDGE = f"offline:{minilm.MODEL_ID}"
 

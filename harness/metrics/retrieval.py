@@ -11,8 +11,7 @@ from typing import Any
 
 from harness.metrics.base import MetricBase, Score
 from harness.retrieval_settings import MRR_DEPTH
-from harness.suite import Case, Suite
-from harness.system import Answer
+from harness.values import Answer, Case, Suite, chunks_holding
 
 
 def corpus_documents(suite: Suite) -> int:
@@ -159,8 +158,6 @@ class SpanHitAtK(MetricBase):
         )
 
     def score(self, case: Case, answer: Answer) -> Score:
-        from harness.systems.retrieval import chunks_holding
-
         if not case.answer_spans:
             return Score.unscored("no answer spans (character offsets of an answer in a document)")
         if answer.contexts is None:
