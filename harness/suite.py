@@ -9,6 +9,7 @@ systems never train does not read it once the same bytes were read before (docs/
 """
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from harness import modelref
 from harness.cache import Cache
 from harness.errors import InputError
 from harness.hashing import digest
+from harness.metrics import DIRECTIONLESS, METRICS, NEEDS_KEY
+from harness.metrics.judged import JUDGED
 from harness.references import describe as _describe
 from harness.sources import read_rows
 from harness.suite_rows import cases, corpus_texts, passages
@@ -88,9 +91,6 @@ def load_suite(folder: Path | str, read_train: bool = False) -> Suite:
                     bad = explain(yaml_path, inner, {"": list(Source.model_fields)})
                     raise InputError(bad.where, bad.what.replace("key '", f"key '{block}.", 1)) from None
         raise explain(yaml_path, err, _known_keys()) from None
-
-    from harness.metrics import METRICS
-    from harness.metrics.judged import JUDGED
 
     for name in spec.metrics:
         if name not in METRICS and name not in JUDGED:
@@ -199,10 +199,6 @@ def read_all(suite: Suite) -> Suite:
 def _check_metric_keys(where: str, spec: SuiteFile) -> None:
     """The suite.yaml keys some metrics read (a format pattern, an abstention answer), and gate policies
     only on metrics that have a better direction."""
-    import re
-
-    from harness.metrics import DIRECTIONLESS, NEEDS_KEY
-
     if spec.format is not None:
         try:
             re.compile(spec.format)
