@@ -96,7 +96,7 @@ def execute(args: argparse.Namespace, suite_dirs: list[Path], system_files: list
     from harness.privacy import api_key
     from harness.progress import PROGRESS
     from harness.runner import check_before_running, failed_runs, limited, run
-    from harness.suite import load_suite
+    from harness.suite import load_suite, read_all
     from harness.system import load_system_spec
     from harness.tables import check_metrics, comparison_tables
     from harness.verdict import render_text, to_json, verdicts_for
@@ -105,6 +105,8 @@ def execute(args: argparse.Namespace, suite_dirs: list[Path], system_files: list
     where = executor(getattr(args, "executor", None))
     suites = [load_suite(path) for path in suite_dirs]
     specs = [load_system_spec(path) for path in system_files]
+    if any(spec.uses_train for spec in specs):  # read (and check) the train splits now, not mid-bench
+        suites = [read_all(suite) for suite in suites]
     cache = Cache(enabled=not args.no_cache)
     judging = {suite.name: use_judge(args, suite, specs, named) for suite in suites}
     check_metrics([list(suite.metrics) for suite in suites], args.metric)  # before running, not after

@@ -177,3 +177,16 @@ def test_chunk_ranges_and_the_chunks_that_hold_a_span() -> None:
     span = AnswerSpan(doc_id="d", start=20, text="100")  # "100" sits at 20..23
     assert chunks_holding(span, [head, whole, foreign, tail]) == [1, 3]
     assert chunks_holding(AnswerSpan(doc_id="e", start=0, text="the"), [whole, head]) == []
+
+
+@pytest.mark.parametrize(("system", "reads"), [("rag-minilm", 0), ("finetuned-minilm", 1)])
+def test_a_bench_reads_the_train_split_before_running_only_when_a_system_trains(
+    smoke_copy: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, system: str, reads: int
+) -> None:
+    from harness.cli import main
+
+    load_suite(smoke_copy)  # the train hash is cached: the split can wait
+    counted = _train_reads(monkeypatch)
+    args = ["run", "--suite", str(smoke_copy), "--system", str(ROOT / "systems" / f"{system}.yaml")]
+    assert main([*args, "--dry-run", "--no-mlflow", "--reports-dir", str(tmp_path / "reports")]) == 0
+    assert counted.count("train.jsonl") == reads
