@@ -10,11 +10,14 @@ beyond its keys (the prompt template's text, a python: system's code), so `Syste
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 
 from harness import modelref
 from harness.errors import InputError
+from harness.systems import FACTORIES, family
+from harness.systems.python_target import code_digest, resolve
 from harness.values.answer import Answer, System
 from harness.values.system import (
     COMPONENT_VERSIONS,
@@ -29,7 +32,7 @@ from harness.values.system import (
     RetrieverSpec,
     SystemSpec,
 )
-from harness.yamlfile import explain, read_yaml
+from harness.yamlfile import did_you_mean, explain, read_yaml
 
 # Re-exported: these values were defined here before harness.values existed.
 __all__ = [
@@ -92,8 +95,6 @@ def resolve_spec(spec: SystemSpec, where: Path | str | None = None) -> SystemSpe
     prompt_text = _check_prompt(where or f"system '{spec.name}'", spec)
     code = None
     if modelref.family(spec.generator.model) == "python":
-        from harness.systems.python_callable import code_digest
-
         code = code_digest(spec.generator.model)
     return spec.resolved(prompt_text, code)
 
@@ -224,11 +225,7 @@ def load_system_spec(path: Path | str) -> SystemSpec:
     if spec.retriever is not None:
         where = "key 'retriever.embeddings'"
         modelref.check(spec.retriever.embeddings, modelref.EMBEDDING_FAMILIES, str(path), where)
-    from harness.systems import FACTORIES, family
-
     if family(spec.generator.model) not in FACTORIES:
-        from harness.yamlfile import did_you_mean
-
         hint = did_you_mean(spec.generator.model, list(FACTORIES))
         raise InputError(str(path), f"key 'generator.model': unknown model '{spec.generator.model}'{hint}")
     return spec
@@ -245,11 +242,9 @@ def _check_external(path: Path, spec: SystemSpec) -> None:
             only = " and ".join(f"{name}:" for name in families if name != "https")
             raise InputError(str(path), f"key 'generator.{key}': only for {only} generators")
     if family == "python":
-        from harness.systems.python_callable import resolve
-
         resolve(spec.generator.model, str(path), path.resolve().parent)
     elif family in ("http", "https"):
-        from harness.systems.http_service import check_spec
+        from harness.systems.http import check_spec  # here: it loads an HTTP client
 
         check_spec(spec, str(path))
     elif spec.http is not None:
@@ -262,8 +257,6 @@ def _check_external(path: Path, spec: SystemSpec) -> None:
 def _check_openai_keys(path: Path, spec: SystemSpec) -> None:
     """generator.base_url is a server's URL and api_key_env a variable's name: a typo is one line at load,
     not a connection error in every case."""
-    from urllib.parse import urlsplit
-
     url = spec.generator.base_url
     if url is not None:
         try:
@@ -284,8 +277,6 @@ def _check_openai_keys(path: Path, spec: SystemSpec) -> None:
 
 def build_system(spec: SystemSpec, cache: Any = None) -> System:
     """Construct the system a spec describes (nothing heavy happens until prepare)."""
-    from harness.systems import FACTORIES, family
-
     return FACTORIES[family(spec.generator.model)](spec, cache)
 
 
