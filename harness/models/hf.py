@@ -17,7 +17,7 @@ from harness.cache import Cache
 from harness.errors import InputError
 from harness.hashing import digest
 from harness.models.artifacts import Trained, train_or_reuse
-from harness.system import FinetuneSpec
+from harness.values import FinetuneSpec
 
 VERSION = 1  # bumped when prompt encoding or the training loop changes, so old adapters are not reused
 CURVE_POINTS = 8

@@ -18,11 +18,10 @@ from harness.llm import backends
 from harness.llm.guarded import GuardedChat
 from harness.llm.settings import settings
 from harness.privacy import scrub
-from harness.suite import Case, Passage, Suite
-from harness.system import SystemSpec
 from harness.systems.pipeline import Answerer, Pipeline, Reply
 from harness.systems.retrieval import Retriever
 from harness.systems.template import fill, template_of
+from harness.values import Case, Passage, Suite, SystemSpec
 
 
 class ChatAnswerer(Answerer):

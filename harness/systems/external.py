@@ -10,9 +10,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from harness.suite import Passage
-from harness.system import SystemSpec
 from harness.systems.pipeline import Reply
+from harness.values import Passage, SystemSpec
 
 CLOSED_BOOK_KINDS = ("base", "finetuned")
 

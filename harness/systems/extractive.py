@@ -3,10 +3,9 @@
 from collections.abc import Sequence
 
 from harness.cache import Cache
-from harness.suite import Case, Passage
-from harness.system import SystemSpec
 from harness.systems.pipeline import Answerer, Pipeline, Reply
 from harness.systems.readers import ExtractiveReader, Reader
+from harness.values import Case, Passage, SystemSpec
 
 
 class ReaderAnswerer(Answerer):

@@ -10,11 +10,10 @@ import torch
 from harness.cache import Cache
 from harness.errors import InputError
 from harness.models import hf as causal
-from harness.suite import Case, Passage, Suite
-from harness.system import SystemSpec
 from harness.systems.pipeline import Answerer, Pipeline, Reply
 from harness.systems.retrieval import Retriever
 from harness.systems.template import fill, template_of
+from harness.values import Case, Passage, Suite, SystemSpec
 
 
 def raft_examples(

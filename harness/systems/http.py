@@ -25,11 +25,10 @@ from harness.errors import InputError
 from harness.llm.guarded import CallFailed, Runtime, runtime
 from harness.llm.settings import settings
 from harness.privacy import scrub
-from harness.suite import Case, Passage, Suite
-from harness.system import HttpSpec, SystemSpec
 from harness.systems.external import CLOSED_BOOK_KINDS, CorpusMatcher, ReplyError, to_reply, tokens_of
 from harness.systems.pipeline import Answerer, Pipeline, Reply
 from harness.systems.retrieval import Retriever
+from harness.values import Case, HttpSpec, Passage, Suite, SystemSpec
 
 DEFAULT_CONCURRENCY = 4
 _STEP = re.compile(r"([A-Za-z_][\w-]*)?((?:\[(?:\d+|\*)\])*)")

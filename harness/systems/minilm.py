@@ -17,15 +17,12 @@ import torch
 from harness.cache import Cache
 from harness.errors import InputError
 from harness.models import minilm as encoder
-from harness.suite import Case, Passage, Suite
-from harness.system import DEFAULT_ENCODER, FinetuneSpec, SystemSpec
 from harness.systems import training
 from harness.systems.extractive import ReaderAnswerer
 from harness.systems.pipeline import Answerer, Pipeline, Reply
 from harness.systems.retrieval import Retriever, indexed_text
-from harness.systems.span_reader import NO_ANSWER, SpanReader, calibrate, general_span_reader
-
-__all__ = ["NO_ANSWER"]  # re-exported: the abstention answer the tuned reader is trained towards
+from harness.systems.span_reader import SpanReader, calibrate, general_span_reader
+from harness.values import DEFAULT_ENCODER, Case, FinetuneSpec, Passage, Suite, SystemSpec
 
 
 class TunedEncoder:

@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from harness.cache import Cache
-from harness.suite import Case, Passage, Suite
-from harness.system import Answer, SystemSpec
 from harness.systems.retrieval import Retrieval, Retriever
+from harness.values import Answer, Case, Passage, Suite, SystemSpec
 
 
 @dataclass(frozen=True)

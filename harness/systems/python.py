@@ -19,14 +19,11 @@ from typing import Any
 from harness.cache import Cache
 from harness.llm.guarded import CallFailed, Runtime, runtime
 from harness.llm.settings import settings
-from harness.suite import Case, Passage, Suite
-from harness.system import SystemSpec
 from harness.systems.external import CorpusMatcher, to_reply, tokens_of
 from harness.systems.pipeline import Answerer, Pipeline, Reply
-from harness.systems.python_target import answer_method, code_digest, origin, resolve
+from harness.systems.python_target import answer_method, origin, resolve
 from harness.systems.retrieval import Retriever
-
-__all__ = ["code_digest", "resolve"]  # re-exported: resolving the target is python_target.py's
+from harness.values import Case, Passage, Suite, SystemSpec
 
 RETRIEVING_KINDS = ("rag", "hybrid")
 TRAINING_KINDS = ("finetuned", "hybrid")

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from harness.models import minilm
-from harness.suite import Passage
 from harness.text import content_tokens, sentences
+from harness.values import Passage
 
 
 class Reader(Protocol):

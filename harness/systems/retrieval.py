@@ -6,7 +6,6 @@ start of the chunk ranking the second is read from.
 """
 
 import functools
-import re
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -15,8 +14,11 @@ import numpy as np
 from harness.cache import Cache
 from harness.hashing import digest
 from harness.models import minilm
-from harness.suite import AnswerSpan, Passage
-from harness.system import DEFAULT_ENCODER, RetrieverSpec
+from harness.values import DEFAULT_ENCODER, Passage, RetrieverSpec
+
+# The chunk id format is read where the values are; re-exported for the chunker's callers.
+from harness.values import chunk_range as chunk_range
+from harness.values import chunks_holding as chunks_holding
 
 
 @functools.cache
@@ -126,29 +128,6 @@ def chunk(corpus: Sequence[Passage], size: int, overlap: int, unit: str = "chars
                 )
             )
     return chunks
-
-
-def chunk_range(passage: Passage) -> tuple[int, int] | None:
-    """The character range a chunk covers in its document's text: parsed from a `<doc>#<start>-<end>` id;
-    (0, len(text)) for a whole passage; None for an id the chunker did not make (a system's own contexts)."""
-    if passage.id == passage.source_id:
-        return 0, len(passage.text)
-    suffix = passage.id.removeprefix(f"{passage.source_id}#")
-    match = re.fullmatch(r"(\d+)-(\d+)", suffix) if suffix != passage.id else None
-    if match is None:
-        return None
-    return int(match.group(1)), int(match.group(2))
-
-
-def chunks_holding(span: AnswerSpan, chunks: Sequence[Passage]) -> list[int]:
-    """Positions in `chunks` of the chunks that hold the whole answer span (its document, its range)."""
-    end = span.start + len(span.text)
-    held = []
-    for position, passage in enumerate(chunks):
-        covered = chunk_range(passage) if passage.source_id == span.doc_id else None
-        if covered is not None and covered[0] <= span.start and end <= covered[1]:
-            held.append(position)
-    return held
 
 
 def indexed_text(passage: Passage, titles: bool = True) -> str:

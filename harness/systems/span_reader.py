@@ -14,8 +14,8 @@ import numpy as np
 import torch
 
 from harness.metrics.lexical import token_f1
-from harness.suite import Passage
 from harness.systems import training
+from harness.values import Passage
 
 NO_ANSWER = "The documents do not say."  # the suites' reference for questions the corpus cannot answer
 MAX_ANSWER_TOKENS = 16  # word pieces: a name, a date, a phrase; never a whole sentence

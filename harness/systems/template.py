@@ -3,15 +3,15 @@ torch to build its prompts."""
 
 from collections.abc import Sequence
 
-from harness.suite import Passage
-from harness.system import SystemSpec, prompt_path
+from harness.values import Passage, SystemSpec
 
 
 def template_of(spec: SystemSpec) -> str:
-    """The text of the prompt template the system's generator is asked with."""
-    path = prompt_path(spec)
-    assert path is not None  # the generator families that prompt always have one (a default or the spec's)
-    return path.read_text(encoding="utf-8")
+    """The prompt template the system's generator fills: the text read when the spec was loaded, the same
+    text its hash covers (an edit of the file after loading does not reach this run's answers)."""
+    text = spec.prompt_text
+    assert text is not None  # the families that prompt always have one (a default or the spec's)
+    return text
 
 
 def fill(template: str, question: str, passages: Sequence[Passage] | None = None) -> str:

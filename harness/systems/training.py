@@ -15,9 +15,10 @@ import torch
 from harness.cache import DEFAULT_DIR, Cache
 from harness.hashing import digest
 from harness.models import minilm
-from harness.models.artifacts import LOG_FILE, Curves, Trained, train_or_reuse
-from harness.system import COMPONENT_VERSIONS, FinetuneSpec
+from harness.models.artifacts import LOG_FILE as LOG_FILE  # re-exported: the training log's name
+from harness.models.artifacts import Curves, Trained, train_or_reuse
 from harness.systems import general_qa
+from harness.values import COMPONENT_VERSIONS, FinetuneSpec
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -39,7 +40,6 @@ SETTINGS = {
     "retriever": {"retriever_epochs", "retriever_lr", "batch_size", "val_share", "freeze_layers", "seed"},
     "reader": {"epochs", "lr", "batch_size", "max_steps", "val_share", "freeze_layers", "max_length", "seed"},
 }
-__all__ = ["LOG_FILE", "Curves", "Trained"]  # re-exported: the training log's name and the artifact value
 
 
 class ReaderExample(NamedTuple):
