@@ -1,8 +1,8 @@
 """The typed blocks of run.json: where a run came from (git, suite, system), what it cost, its tag slices.
 
 Each block is a small frozen model read by attribute (`report.suite.name`). `Block.__getitem__` and
-`Block.get` still answer the old string-key reads (`report.suite["name"]`) while the last readers outside
-harness/ (tests written before the blocks were typed) move over; nothing in harness/ uses them.
+`Block.get` still answer the old string-key reads (`report.suite["name"]`) while the last readers move
+over (tracking_store.unlogged_runs and tests written before the blocks were typed); then they go.
 """
 
 from typing import Any
@@ -136,4 +136,3 @@ def migrate(data: Any) -> Any:
         if not data.get("usage"):
             data.pop("usage", None)
     return data
-
