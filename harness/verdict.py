@@ -20,6 +20,7 @@ from harness.text import normalise
 MIN_TAG_CASES = 20  # a slice smaller than this is listed with its size, never given a verdict
 COLLAPSE_SHARE = 0.5  # one answer text for more than half the cases: the system has collapsed
 UNSCORED_SHARE = 0.2  # a metric unscored for more than a fifth of a system's cases is flagged
+TRAINED_KINDS = ("finetuned", "hybrid")  # the kinds whose systems learn from the train split
 OVERLAP_VERSION = 1  # bump when suite_overlap counts differently: cached overlaps are keyed by it
 # Unscored reasons that mean "does not apply to this case or system", not "could not be scored".
 BY_DESIGN = (
@@ -593,6 +594,10 @@ def overlap_of(report: Report, cache: Cache | None = None) -> tuple[Overlap | No
     """The train/test overlap of a run's suite, read from its folder as it is now; or None and why not."""
     from harness.suite import load_suite
 
+    # The overlap of the suite the run measured is keyed by that suite's hash: a warm verdict needs no load.
+    key = Cache.key("overlap", report.suite.hash, NEAR_DUPLICATE_COSINE, OVERLAP_VERSION) if cache else ""
+    if cache is not None and (hit := cache.get(key)) is not None:
+        return Overlap.model_validate(hit), None
     path = report.suite.path
     try:
         suite = load_suite(path)
@@ -600,9 +605,6 @@ def overlap_of(report: Report, cache: Cache | None = None) -> tuple[Overlap | No
         return None, f"train/test overlap not computed: {err}"
     if suite.hash != report.suite.hash:
         return None, f"train/test overlap not computed: {path} changed since run {report.run_id}"
-    key = Cache.key("overlap", suite.hash, NEAR_DUPLICATE_COSINE, OVERLAP_VERSION) if cache else ""
-    if cache is not None and (hit := cache.get(key)) is not None:
-        return Overlap.model_validate(hit), None
     found = suite_overlap(suite)
     if cache is not None:
         cache.put(key, found.model_dump(mode="json"))
@@ -614,7 +616,11 @@ def verdicts_for(runs: Sequence[Run], cache: Cache | None = None, overlap: bool 
     out = []
     for name in dict.fromkeys(run.report.suite.name for run in runs):
         group = [run for run in runs if run.report.suite.name == name]
-        found, problem = overlap_of(group[0].report, cache) if overlap else (None, None)
+        # Train/test overlap says what a trained system's score means; with no system that trained on the
+        # train split it says nothing about the comparison, and its near-duplicate search embeds every
+        # train question (a fifth of a cold 10k-passage rag run), so it is left out.
+        trained = any(run.report.system.kind in TRAINED_KINDS for run in group)
+        found, problem = overlap_of(group[0].report, cache) if overlap and trained else (None, None)
         verdict = compare_runs(group, found)
         if problem:
             verdict = verdict.model_copy(update={"warnings": [*verdict.warnings, problem]})

@@ -298,6 +298,21 @@ def test_compare_overlap_from_the_suite_folder(tmp_path: Path, capsys: pytest.Ca
         "10 of 40 (25%) test answers are also train answers" in w and "(ft-x)" in w
         for w in verdict["warnings"]
     )
+    # Without a system that learned from the train split the overlap says nothing about the comparison,
+    # and it is not computed (its near-duplicate search embeds every train question).
+    rag_only = tmp_path / "rag-only"
+    for stamp, run in [
+        ("20260101T000000_000000Z", make_run("rag-x", "rag", {"token_f1": right_on(0.5, 40, 1)})),
+        ("20260101T000001_000000Z", make_run("rag-y", "rag", {"token_f1": right_on(0.5, 40, 2)})),
+    ]:
+        report = run.report.model_copy(
+            update={"suite": run.report.suite.model_copy(update={"hash": loaded.hash})}
+        )
+        write_folder(rag_only, stamp, Run(report, run.records, run.folder), str(suite))
+    assert main(["compare", "--reports-dir", str(rag_only), "--json"]) == 0
+    verdict = json.loads(capsys.readouterr().out)["tiny"]
+    assert verdict["overlap"] is None
+    assert not any("overlap" in w for w in verdict["warnings"])
 
 
 @pytest.mark.parametrize(
