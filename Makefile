@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 bench: $(STAMP)
 	$(BIN)/harness bench
 
-# tests/test_postgres.py runs a PostgreSQL-backed mlflow server: Debian's postgresql, installed here
+# tests/integration/test_postgres.py runs a PostgreSQL-backed mlflow server: Debian's postgresql, installed here
 # when missing and we are root (the tests themselves never install anything; without it they skip).
 # The system packages the tests use (PostgreSQL for the team MLflow server, Chromium for the report) are
 # installed here where missing and we are root; the tests themselves never install, they skip.

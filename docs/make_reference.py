@@ -2,7 +2,7 @@
 pydantic models that validate them, so the documentation cannot drift from the code.
 
     .venv/bin/python docs/make_reference.py          # rewrite docs/reference.md
-    .venv/bin/python docs/make_reference.py --check  # exit 1 when it is out of date (tests/test_docs.py)
+    .venv/bin/python docs/make_reference.py --check  # exit 1 when it is out of date (tests/integration/test_docs.py)
 """
 
 import argparse

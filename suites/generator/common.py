@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 # The reference of every unanswerable row (a data constant). support-docs' hand-written suite.yaml
-# declares the same text as its `abstention`; tests/test_shipped_suites.py checks that they agree.
+# declares the same text as its `abstention`; tests/integration/test_shipped_suites.py checks that they agree.
 UNANSWERABLE = "The documents do not say."
 
 

@@ -1,7 +1,7 @@
 """harness.stats on inputs small enough to check by hand, or by enumerating every case in the test itself.
 
-tests/test_stats.py compares the same functions with scipy on larger inputs; here each expected value is
-worked out in a comment or computed from first principles (exact fractions over all sign patterns).
+tests/unit/test_stats_scipy.py compares the same functions with scipy on larger inputs; here each expected
+value is worked out in a comment or computed from first principles (exact fractions over all sign patterns).
 """
 
 import itertools

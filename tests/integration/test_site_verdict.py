@@ -5,8 +5,8 @@ from pathlib import Path
 
 from harness.site import write_site
 from harness.verdict import compare_runs
-from tests.test_site import MEASURE, browse, check_png, chromium  # noqa: F401  (the fixture, reused)
-from tests.test_verdict import make_run, right_on
+from tests.integration.test_site import MEASURE, browse, check_png, chromium  # noqa: F401  (the fixture, reused)
+from tests.unit.test_verdict import make_run, right_on
 
 
 def test_verdict_section_and_tradeoff_chart_render(chromium: str, tmp_path: Path) -> None:  # noqa: F811

@@ -12,7 +12,7 @@ from harness.suite import load_suite, read_all
 from harness.system import SystemSpec, load_system_spec, resolve_spec
 from harness.values import LazyCases, cases_hash
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((ROOT / "systems").glob("*.yaml")) + sorted((ROOT / "examples" / "systems").glob("*.yaml"))
 
 

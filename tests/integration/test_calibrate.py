@@ -416,7 +416,7 @@ def test_shipped_ragchecker_set_loads_with_two_annotators_per_pair() -> None:
     """The shipped set validates, and its annotators' agreement is the ceiling docs/calibration.md quotes."""
     from harness.calibration.run import ceiling_of
 
-    root = Path(__file__).resolve().parent.parent / "calibration" / "ragchecker-meta"
+    root = Path(__file__).resolve().parents[2] / "calibration" / "ragchecker-meta"
     labels = load_labels(root / "pairs.jsonl")
     assert labels.kind == "pairwise" and len(labels.items) == 275 and labels.n_labels == 550
     assert all(len(item.labels) == 2 and item.annotators == ("1", "2") for item in labels.items)
@@ -430,7 +430,7 @@ def test_shipped_ragchecker_set_loads_with_two_annotators_per_pair() -> None:
 
 def test_shipped_begin_wow_set_loads_as_binary_labels_with_their_passage() -> None:
     """The faithfulness set loads as binary pointwise labels, each answer with the snippet it is judged on."""
-    root = Path(__file__).resolve().parent.parent / "calibration" / "begin-wow"
+    root = Path(__file__).resolve().parents[2] / "calibration" / "begin-wow"
     labels = load_labels(root / "labels.jsonl")
     assert labels.kind == "pointwise" and labels.binary
     assert len(labels.items) == 400 and labels.n_labels == 400

@@ -15,7 +15,7 @@ from harness.overlap import suite_overlap
 from harness.suite import MetricPolicy, Suite, load_suite
 from harness.text import sentences
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SUITES_DIR = ROOT / "suites"
 GENERATOR = SUITES_DIR / "generate.py"
 NAMES = ["smoke", "knowledge-refresh", "house-style", "support-docs"]

@@ -14,7 +14,7 @@ from PIL import Image
 
 from harness.cli import main
 from tests.conftest import RAG, SMOKE
-from tests.test_tracking import mlflow_server  # noqa: F401  (the fixture, reused)
+from tests.integration.test_tracking import mlflow_server  # noqa: F401  (the fixture, reused)
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps trying to reach Google on a closed network;

@@ -21,10 +21,10 @@ from harness.files import write_atomic
 from harness.privacy import REDACTED, ScrubFilter, scrub
 from harness.report import load_report
 from tests.conftest import RAG, ROOT, SMOKE
+from tests.integration.test_gate import base_values, write_run
+from tests.integration.test_gate import write_suite as gate_suite
+from tests.integration.test_validation import CORPUS, SUITE_YAML, TEST, jsonl, single_error, write_suite
 from tests.local_server import GeminiPeer
-from tests.test_gate import base_values, write_run
-from tests.test_gate import write_suite as gate_suite
-from tests.test_validation import CORPUS, SUITE_YAML, TEST, jsonl, single_error, write_suite
 
 # -- 1. table values: the type of every column value is checked, with file, row and column -----------
 

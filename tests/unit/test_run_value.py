@@ -23,7 +23,8 @@ FLAT = (
     '{"case_id": "c1", "question": "q?", "reference": "r", "gold_ids": ["d1"], "tags": ["t"], '
     '"answer": "Paris é", "contexts": [{"id": "d1#0", "text": "Paris.", "title": "", "doc_id": "d1", '
     '"score": 0.5}], "latency_s": 0.25, "usage": {"prompt_tokens": 3}, "error": null, '
-    '"scores": {"token_f1": {"value": 1.0, "reason": "", "details": {}, "transient": false}}, "ranking": ["d1", "d2"]}\n'
+    '"scores": {"token_f1": {"value": 1.0, "reason": "", "details": {}, "transient": false}}, '
+    '"ranking": ["d1", "d2"]}\n'
 )
 
 

@@ -22,7 +22,7 @@ from harness.systems.retrieval import (
     count_tokens,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def bm25(**settings: object) -> RetrieverSpec:

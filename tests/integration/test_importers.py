@@ -11,7 +11,7 @@ import pytest
 from harness.cli import main
 from harness.importers import Options, import_suite
 from harness.suite import load_suite
-from tests.test_validation import single_error
+from tests.integration.test_validation import single_error
 
 CONTEXTS = [
     ("Garden", "The garden opens at 7 am. Ilse Marwood coordinates the volunteers on Saturdays."),

@@ -30,7 +30,7 @@ from harness.metrics.lexical import ExactMatch, TokenF1
 from harness.suite import Case, JudgeSpec, Passage, Suite, load_suite
 from harness.system import Answer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted(path.parent for path in (ROOT / "suites").glob("*/suite.yaml"))
 JUDGE = JudgeSpec(model="gemini:gemini-2.5-flash", embeddings="gemini:text-embedding-004")
 

@@ -13,7 +13,7 @@ from harness.report import MetricSummary, Record, format_value, summarise_metric
 from harness.suite import MetricPolicy, load_suite
 from harness.system import Answer, load_system_spec
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def edit_suite(folder: Path, extra: str = "", metrics: str = "") -> Path:
