@@ -143,6 +143,13 @@ def _check_buildable(path: Path, spec: SystemSpec) -> None:
             f"key 'retriever.chunk_overlap': {retriever.chunk_overlap} is more than half of chunk_size "
             f"{retriever.chunk_size} (at most {retriever.chunk_size // 2})"
         )
+    elif family == "extractive" and retriever is None:
+        problem = (
+            "key 'retriever': the extractive reader picks a span from retrieved passages, so it needs a "
+            "'retriever' block; a closed-book system needs a model that answers without passages"
+        )
+    elif family == "extractive" and tune is not None:
+        problem = "key 'finetune': the extractive reader does not train (generator.model: minilm does)"
     elif family == "minilm":
         problem = _minilm_problem(spec)
     elif family == "hf":

@@ -343,6 +343,17 @@ SYSTEM_CASES = [
         id="overlap-above-size",
     ),
     pytest.param(
+        "name: s\nkind: base\ngenerator: {model: extractive}\n",
+        "key 'retriever': the extractive reader picks a span from retrieved passages",
+        id="extractive-closed-book",
+    ),
+    pytest.param(
+        "name: s\nkind: hybrid\nretriever: {method: bm25}\ngenerator: {model: extractive}\n"
+        "finetune: {method: reader}\n",
+        "key 'finetune': the extractive reader does not train",
+        id="extractive-finetune",
+    ),
+    pytest.param(
         "name: s\nkind: rag\nretriever: {method: bm25}\nretriever: {method: dense}\n"
         "generator: {model: extractive}\n",
         "duplicate key 'retriever' (first at line 3)",
