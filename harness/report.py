@@ -1,4 +1,8 @@
-"""Report: one (suite, system) run with provenance, per-case records and a summary with bootstrap CIs."""
+"""Report: one (suite, system) run with provenance, per-case records and a summary with bootstrap CIs.
+
+Over 300 lines for one reason: the run's values (Record, Report, Run), how they are summarised and read
+back, and their two plain-text renderings (summary.md, the comparison table) change together whenever a
+field does."""
 
 import subprocess
 from collections import Counter

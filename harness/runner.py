@@ -1,4 +1,7 @@
-"""Answer every case, then score every answer; cached per case, written as each case finishes."""
+"""Answer every case, then score every answer; cached per case, written as each case finishes.
+
+Over 300 lines for one reason: answering and scoring share the cache keys, the one thread pool, the stage
+timings and the run folder that records are appended to as cases finish."""
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed

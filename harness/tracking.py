@@ -1,4 +1,7 @@
-"""MLflow logging of a bench; with tracking_cases.py (per-case traces), the only modules importing mlflow."""
+"""MLflow logging of a bench; with tracking_cases.py (per-case traces), the only modules importing mlflow.
+
+Over 300 lines for one reason: every MLflow call of a bench (the store check, parents, child runs,
+recovery of unlogged folders) is here, so only this module and tracking_cases.py import mlflow."""
 
 import contextlib
 import logging

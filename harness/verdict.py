@@ -1,4 +1,7 @@
-"""The verdict: one suite's runs compared pairwise on shared cases, ranked, with the warnings that matter."""
+"""The verdict: one suite's runs compared pairwise on shared cases, ranked, with the warnings that matter.
+
+Over 300 lines for one reason: the comparisons, the rankings, the warnings and the sentences that state
+them are one method (docs/verdict.md); the sentences must name exactly the comparisons the method made."""
 
 from collections import Counter
 from collections.abc import Mapping, Sequence

@@ -1,6 +1,9 @@
 """`harness calibrate` as a run like any other: score a labelled file with the harness's metrics (through
 the score cache and, for judged metrics, the guarded client that counts tokens), measure agreement with
-the labels, save it under <reports-dir>/calibration/ keyed by each metric's identity, log it to MLflow."""
+the labels, save it under <reports-dir>/calibration/ keyed by each metric's identity, log it to MLflow.
+
+Over 300 lines for one reason: scoring a label file, measuring agreement, saving and logging are the one
+`harness calibrate` run, in the order they happen."""
 
 import datetime as dt
 import json

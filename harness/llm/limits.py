@@ -3,6 +3,9 @@
 The SDK's own retries are switched off: retrying here, behind one limiter per model shared by every
 thread, means a 429 slows all callers down together instead of each backing off alone while the others
 keep the quota exhausted.
+
+Over 300 lines for one reason: the fixed limiter, the limiter that discovers a limit from 429s, and the
+retry policy share one clock and one classification of provider errors.
 """
 
 import contextlib

@@ -1,5 +1,8 @@
 """`harness suites generate`: ask a chat model for grounded questions, check them, split without leakage,
-write train/test, review.csv and rejected.jsonl; `--apply-review` keeps what a person approved."""
+write train/test, review.csv and rejected.jsonl; `--apply-review` keeps what a person approved.
+
+Over 300 lines for one reason: generation, the checks on each row, the leakage-free split and the review
+round trip share the rows' format and the rejected-row reasons."""
 
 import csv
 import hashlib

@@ -14,6 +14,8 @@ questions ask an attribute the document omits: their target is "no answer".
 Over 300 lines for one reason: most of it (about 800 lines) is data, the word lists and the twelve
 domains' templates, one attribute a line; the code that draws documents and questions from them is
 about 300 lines.
+
+Over 300 lines for one reason: most of it is data, the template tables of twelve invented domains.
 """
 
 import argparse
