@@ -393,13 +393,15 @@ def test_missing_system_file(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 def test_valid_systems_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     hybrid = tmp_path / "hybrid.yaml"
+    # The extractive reader neither trains nor answers closed-book (refused at load); minilm does both.
     hybrid.write_text(
-        SYSTEM_YAML.replace("kind: rag", "kind: hybrid") + "finetune: {method: reader, epochs: 1}\n",
+        SYSTEM_YAML.replace("kind: rag", "kind: hybrid").replace("extractive", "minilm")
+        + "finetune: {method: reader, epochs: 1, freeze_layers: 3}\n",
         encoding="utf-8",
     )
     closed = tmp_path / "closed.yaml"
     closed.write_text(
-        "name: closed\nkind: finetuned\ngenerator: {model: extractive}\nfinetune: {method: classifier}\n",
+        "name: closed\nkind: finetuned\ngenerator: {model: minilm}\nfinetune: {method: classifier}\n",
         encoding="utf-8",
     )
     assert main(["systems", "validate", str(RAG), str(hybrid), str(closed)]) == 0
