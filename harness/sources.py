@@ -4,6 +4,7 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -100,10 +101,9 @@ def _json_kind(value: Any) -> str | None:
     return "a list" if isinstance(value, list) else "an object"
 
 
-def _check_json_lines(path: Path, text: str) -> None:
-    # datasets reports a broken line, or a column whose kind changes between rows, without its number:
-    # find it so the message can name the row and the column.
-    kinds: dict[str, tuple[str, int]] = {}
+def json_lines(path: Path | str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a JSONL text; a line that is not a JSON object is
+    one InputError naming the file and the line."""
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -113,6 +113,14 @@ def _check_json_lines(path: Path, text: str) -> None:
             raise InputError(f"{path}:{number}", f"invalid JSON: {err.msg}") from None
         if not isinstance(row, dict):
             raise InputError(f"{path}:{number}", "each line must be a JSON object")
+        yield number, row
+
+
+def _check_json_lines(path: Path, text: str) -> None:
+    # datasets reports a broken line, or a column whose kind changes between rows, without its number:
+    # find it so the message can name the row and the column.
+    kinds: dict[str, tuple[str, int]] = {}
+    for number, row in json_lines(path, text):
         for column, value in row.items():
             kind = _json_kind(value)
             if kind is None:

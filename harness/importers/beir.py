@@ -2,13 +2,13 @@
 (query-id, corpus-id, score). Retrieval only: BEIR has no answers."""
 
 import csv
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError
 from harness.importers.common import Imported, ImportedCase, Options
+from harness.sources import json_lines
 
 QRELS = ("test", "dev", "train")
 
@@ -16,18 +16,7 @@ QRELS = ("test", "dev", "train")
 def _jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     if not path.is_file():
         raise InputError(str(path), "file not found (a BEIR folder has corpus.jsonl, queries.jsonl, qrels/)")
-    rows = []
-    for number, line in enumerate(_lines(path), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise InputError(f"{path}:{number}", f"invalid JSON: {err.msg}") from None
-        if not isinstance(row, dict):
-            raise InputError(f"{path}:{number}", "each line must be a JSON object")
-        rows.append((number, row))
-    return rows
+    return list(json_lines(path, "\n".join(_lines(path))))
 
 
 def _lines(path: Path) -> list[str]:
